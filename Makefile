@@ -1,0 +1,58 @@
+# Two commands on a fresh machine (Python 3.11+, git, make):
+#   make repro   create the environment from uv.lock if needed, then `dvc repro`
+#   make test    same environment, then the whole test suite (what CI runs)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RAW := data/raw/tiktok_dataset.csv
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: help env repro test params params-check lint format
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+env: $(VENV)/.synced ## create .venv from uv.lock (idempotent)
+
+repro: env ## run the pipeline on the course file at data/raw/, else on the synthetic stand-in
+	@if [ -f $(RAW) ]; then \
+	  dvc add --quiet $(RAW); \
+	  dvc repro; \
+	else \
+	  echo "make repro: $(RAW) is absent: running on the SYNTHETIC stand-in" >&2; \
+	  dvc repro --allow-missing; \
+	fi
+
+test: env ## run the whole test suite (unit + end-to-end)
+	$(VENV)/bin/python -m pytest
+
+params: env ## regenerate params.yaml from conf/ (what `dvc exp run` does)
+	$(VENV)/bin/python -m tiktok_verified.compose
+
+params-check: env ## fail if params.yaml has drifted from conf/
+	$(VENV)/bin/python -m tiktok_verified.compose --check
+
+lint: env ## ruff format check + lint
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests
+
+format: env ## ruff format + autofix
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests

@@ -1,0 +1,65 @@
+"""Compose conf/ into params.yaml exactly as `dvc exp run` does (DVC's own Hydra composer),
+and check that the committed params.yaml has not drifted from conf/.
+
+    python -m tiktok_verified.compose            # rewrite params.yaml from conf/
+    python -m tiktok_verified.compose --check    # exit 1 if params.yaml differs
+    python -m tiktok_verified.compose model=l1   # with Hydra overrides, as `-S` would
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from tiktok_verified.config import ConfigError, parse_params
+
+
+def compose_text(conf_dir: str | Path = "conf", overrides: list[str] | None = None) -> str:
+    """The YAML that DVC would write to params.yaml for these overrides."""
+    from dvc.utils.hydra import compose_and_dump
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "params.yaml"
+        compose_and_dump(
+            out, str(Path(conf_dir).resolve()), None, "config", tmp, list(overrides or [])
+        )
+        return out.read_text(encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Compose conf/ into params.yaml.")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model.C=0.1")
+    parser.add_argument("--conf", default="conf")
+    parser.add_argument("--out", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--check", action="store_true", help="fail if --out has drifted")
+    args = parser.parse_args(argv)
+    text = compose_text(args.conf, args.overrides)
+    try:
+        parse_params(yaml.safe_load(text))
+    except ConfigError as exc:
+        print(f"compose: error: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            print(
+                f"compose: {args.out} differs from what conf/ composes to; "
+                "run `make params` and commit it",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"compose: {args.out} matches conf/")
+        return 0
+    args.out.write_text(text, encoding="utf-8")
+    print(f"compose: wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

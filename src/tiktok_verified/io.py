@@ -1,0 +1,82 @@
+"""Atomic writers and readers shared by the stages.
+
+A stage writes each output to a temporary file beside the target and renames it into place,
+so a crash or a kill mid-write never leaves a half-written file under an output's name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+JSON_DIGITS = 6
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it onto `target` only on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _rounded(value: Any) -> Any:
+    """Round floats for stable, readable diffs; NaN and infinities become None (valid JSON)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return float(f"{value:.{JSON_DIGITS}g}")
+    if isinstance(value, dict):
+        return {str(k): _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        return _rounded(value.item())
+    return value
+
+
+def write_json(target: str | Path, payload: Any) -> None:
+    text = json.dumps(_rounded(payload), indent=2, ensure_ascii=False) + "\n"
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_parquet(target: str | Path, frame: pl.DataFrame) -> None:
+    with atomic_path(target) as tmp:
+        frame.write_parquet(tmp, compression="zstd", statistics=True)
+
+
+def write_with(target: str | Path, writer: Callable[[Path], None]) -> None:
+    """Atomically write `target` with a function that writes to a given path."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
