@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
+.NOTPARALLEL:
 
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -16,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help env repro test params params-check lint format
+.PHONY: help env repro pipeline test params params-check lint format
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,7 +32,9 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 env: $(VENV)/.synced ## create .venv from uv.lock (idempotent)
 
-repro: env ## run the pipeline on the course file at data/raw/, else on the synthetic stand-in
+repro: env pipeline ## set up, then run the pipeline on the course file at data/raw/, else on the synthetic stand-in
+
+pipeline: ## the pipeline alone, in the current environment (used by `repro` and the e2e tests)
 	@if [ -f $(RAW) ]; then \
 	  dvc add --quiet $(RAW); \
 	  dvc repro; \

@@ -3,6 +3,8 @@ its safe persistence with skops (no pickle: loading never executes code from the
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -90,8 +92,21 @@ def outcome(frame: pl.DataFrame) -> np.ndarray:
     return frame[Y].to_numpy().astype(np.int64)
 
 
+def _reproducible_zip(data: bytes) -> bytes:
+    """Re-pack skops' zip with fixed timestamps, so equal models give equal bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
 def save(pipeline: Pipeline, path: str | Path) -> None:
-    write_with(path, lambda tmp: sio.dump(pipeline, tmp))
+    data = _reproducible_zip(sio.dumps(pipeline))
+    write_with(path, lambda tmp: tmp.write_bytes(data))
 
 
 def load(path: str | Path) -> Pipeline:

@@ -1,0 +1,136 @@
+"""End to end: the real pipeline under `dvc repro` in a temporary git repository."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import polars as pl
+import pytest
+
+from conftest import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+METRIC_FILES = (
+    "metrics/data.json",
+    "metrics/features.json",
+    "metrics/split.json",
+    "metrics/coefficients.json",
+    "metrics/metrics.json",
+    "metrics/confusion_matrix.json",
+    "metrics/plots/predictions.csv",
+)
+
+
+def load(repo, rel):
+    return json.loads(repo.path(rel).read_text())
+
+
+def assert_sound_outputs(repo, rows_in: int):
+    data = load(repo, "metrics/data.json")
+    assert data["rows_in"] == rows_in
+    kept = data["rows_kept"]
+    assert kept == rows_in - sum(data["rows_dropped"].values())
+    assert sum(data["class_counts"].values()) == kept
+
+    split = load(repo, "metrics/split.json")
+    metrics = load(repo, "metrics/metrics.json")
+    cm = load(repo, "metrics/confusion_matrix.json")
+    test_rows = metrics["test"]["rows"]
+    assert split["rows"]["test"] == test_rows
+    assert test_rows == pytest.approx(0.25 * kept, abs=1)
+    assert sum(map(sum, cm["matrix"])) == test_rows
+    (tn, fp), (fn, tp) = cm["matrix"]
+    assert cm["labels"] == ["not verified", "verified"]
+    assert metrics["test"]["accuracy"] == pytest.approx((tn + tp) / test_rows, abs=1e-6)
+    assert metrics["test"]["recall"] == pytest.approx(tp / (tp + fn), abs=1e-6)
+    assert metrics["test"]["precision"] == pytest.approx(tp / (tp + fp), abs=1e-6)
+    # Stratified: the test part keeps the verified share of the whole table.
+    share = data["class_counts"]["verified"] / kept
+    assert (tp + fn) / test_rows == pytest.approx(share, abs=0.002)
+
+    train = pl.read_parquet(repo.path("data/processed/train.parquet"))
+    test = pl.read_parquet(repo.path("data/processed/test.parquet"))
+    assert test.height == test_rows
+    assert set(train["video_id"]).isdisjoint(set(test["video_id"]))
+    assert split["test_rows_whose_video_is_in_train"] == 0
+    # Upsampling touched the training part only: classes balanced there, not in test.
+    assert train["y"].sum() == train.height - train["y"].sum()
+    assert test["y"].n_unique() == 2 and test["video_id"].is_unique().all()
+
+    predictions = pl.read_csv(repo.path("metrics/plots/predictions.csv"))
+    assert predictions.height == test_rows
+    assert predictions.filter(
+        (pl.col("actual") == "verified") & (pl.col("predicted") == "verified")
+    ).height == tp
+    return data, metrics, cm
+
+
+def test_real_file_pipeline(make_repo, real_csv):
+    repo = make_repo(csv=real_csv)
+    repo.pipeline()
+    data, metrics, cm = assert_sound_outputs(repo, rows_in=19_382)
+    assert data["source"] == "real"
+    assert data["rows_kept"] == 19_084
+    assert data["rows_dropped"] == {"incomplete": 298, "duplicate_video_id": 0}
+    assert data["class_counts"] == {"not verified": 17_884, "verified": 1_200}
+    assert data["sha256"] == hashlib.sha256(real_csv.read_bytes()).hexdigest()
+    assert metrics["test"]["rows"] == 4_771
+    assert 0.5 < metrics["test"]["accuracy"] < 0.75
+    assert 0.7 < metrics["test"]["recall"] < 0.95
+    assert 0.07 < metrics["test"]["precision"] < 0.2
+
+    # A second `dvc repro` right after finds nothing to do.
+    again = repo.pipeline()
+    assert "Data and pipelines are up to date." in again.stdout
+    assert "Running stage" not in again.stdout
+
+    # The committed metrics are exactly what the committed code produces on the real file.
+    for rel in METRIC_FILES:
+        assert repo.path(rel).read_bytes() == (REPO_ROOT / rel).read_bytes(), rel
+    assert repo.path("dvc.lock").read_text() == (REPO_ROOT / "dvc.lock").read_text()
+
+    # Nothing of the data or model lands in git.
+    status = repo.run("git", "status", "--porcelain", "--ignored").stdout
+    for line in status.splitlines():
+        if line.startswith(("??", " M", "M ", "A ")):
+            assert not line.endswith((".parquet", ".skops", ".csv")), line
+
+
+def test_queued_experiment_uses_the_course_file(make_repo, real_csv):
+    repo = make_repo(csv=real_csv)
+    repo.pipeline()
+    repo.commit("baseline run")
+    repo.dvc("exp", "run", "--queue", "-S", "model.C=0.5", "-n", "c-half")
+    repo.dvc("exp", "run", "--run-all", "-j", "1")
+    repo.dvc("exp", "apply", "c-half")
+    data = load(repo, "metrics/data.json")
+    assert data["source"] == "real"
+    assert data["sha256"] == hashlib.sha256(real_csv.read_bytes()).hexdigest()
+    assert data["rows_kept"] == 19_084
+    assert load(repo, "metrics/coefficients.json")["C"] == 0.5
+
+
+def test_synthetic_stand_in_pipeline(make_repo):
+    repo = make_repo(csv=None)
+    proc = repo.pipeline()
+    assert "SYNTHETIC" in proc.stderr
+    data, metrics, _ = assert_sound_outputs(repo, rows_in=19_382)
+    assert data["source"] == "synthetic"
+    assert data["path"].startswith("synthetic(")
+    # The stand-in resembles the course file: ~6% verified, ~1.5% incomplete rows.
+    assert 0.04 < data["class_counts"]["verified"] / data["rows_kept"] < 0.09
+    assert 200 < data["rows_dropped"]["incomplete"] < 400
+    assert 0.4 < metrics["test"]["accuracy"] < 0.9
+    assert metrics["test"]["recall"] > 0.5
+    again = repo.pipeline()
+    assert "Data and pipelines are up to date." in again.stdout
+
+
+def test_two_clean_runs_are_byte_identical(make_repo):
+    first, second = make_repo(name="first"), make_repo(name="second")
+    first.pipeline()
+    second.pipeline()
+    for rel in METRIC_FILES:
+        assert first.path(rel).read_bytes() == second.path(rel).read_bytes(), rel
