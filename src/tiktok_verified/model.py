@@ -4,6 +4,7 @@ its safe persistence with skops (no pickle: loading never executes code from the
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -92,15 +93,42 @@ def outcome(frame: pl.DataFrame) -> np.ndarray:
     return frame[Y].to_numpy().astype(np.int64)
 
 
+def _canonical_schema(schema_json: bytes) -> tuple[bytes, dict[str, str]]:
+    """Replace skops' memory-address ids (and the array file names derived from them) by
+    sequence numbers in traversal order; returns the new schema and the file renames."""
+    state = json.loads(schema_json)
+    ids: dict[int, int] = {}
+    files: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "__id__" in node:
+                node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
+            if isinstance(node.get("file"), str):
+                node["file"] = files.setdefault(node["file"], f"array-{len(files) + 1}.npy")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(state)
+    return json.dumps(state, indent=2).encode(), files
+
+
 def _reproducible_zip(data: bytes) -> bytes:
-    """Re-pack skops' zip with fixed timestamps, so equal models give equal bytes."""
+    """Re-pack skops' zip with canonical ids and fixed timestamps: equal models, equal bytes."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in sorted(src.infolist(), key=lambda i: i.filename):
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
+        schema_json, renames = _canonical_schema(src.read("schema.json"))
+        members = {"schema.json": schema_json}
+        members |= {renames.get(name, name): src.read(name) for name in src.namelist()
+                    if name != "schema.json"}
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, members[name])
     return out.getvalue()
 
 
