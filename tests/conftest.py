@@ -56,9 +56,15 @@ class PipelineRepo:
         self.root = root
         self.env = env
 
-    def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, check: bool = True, timeout: int = 600
+    ) -> subprocess.CompletedProcess:
         proc = subprocess.run(
-            list(args), cwd=self.root, env=self.env, capture_output=True, text=True,
+            list(args),
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
             timeout=timeout,
         )
         if check and proc.returncode != 0:
@@ -86,7 +92,10 @@ class PipelineRepo:
 def _tracked_files() -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [f for f in out.split("\0") if f and (REPO_ROOT / f).is_file()]
 

@@ -7,7 +7,6 @@ import json
 
 import polars as pl
 import pytest
-
 from conftest import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -61,9 +60,12 @@ def assert_sound_outputs(repo, rows_in: int):
 
     predictions = pl.read_csv(repo.path("metrics/plots/predictions.csv"))
     assert predictions.height == test_rows
-    assert predictions.filter(
-        (pl.col("actual") == "verified") & (pl.col("predicted") == "verified")
-    ).height == tp
+    assert (
+        predictions.filter(
+            (pl.col("actual") == "verified") & (pl.col("predicted") == "verified")
+        ).height
+        == tp
+    )
     return data, metrics, cm
 
 

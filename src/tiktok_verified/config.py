@@ -131,7 +131,9 @@ class Model:
         if self.solver not in SOLVERS:
             _fail("model.solver", f"must be one of {list(SOLVERS)}, got {self.solver!r}")
         if self.penalized and self.l1_ratio > 0 and self.solver not in ("saga", "liblinear"):
-            _fail("model.solver", f"l1_ratio > 0 needs solver saga or liblinear, got {self.solver!r}")
+            _fail(
+                "model.solver", f"l1_ratio > 0 needs solver saga or liblinear, got {self.solver!r}"
+            )
         if not isinstance(self.max_iter, int) or self.max_iter < 1:
             _fail("model.max_iter", f"must be a positive integer, got {self.max_iter!r}")
         if not isinstance(self.standardize, bool):

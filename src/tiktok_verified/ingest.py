@@ -26,7 +26,9 @@ SAMPLE_VALUES = 3
 class InputError(ValueError):
     """The input file cannot be used; the message names file, line and column."""
 
-    def __init__(self, source: str, message: str, line: int | None = None, column: str | None = None):
+    def __init__(
+        self, source: str, message: str, line: int | None = None, column: str | None = None
+    ):
         where = source
         if line is not None:
             where += f", line {line}"
@@ -77,7 +79,9 @@ def read_raw(data: bytes, source: str) -> pl.DataFrame:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(source, f"not UTF-8 text (byte {exc.start}); is this a CSV?", line) from None
+        raise InputError(
+            source, f"not UTF-8 text (byte {exc.start}); is this a CSV?", line
+        ) from None
     if "\x00" in text:
         raise InputError(source, "contains NUL bytes; this is not a CSV text file")
     try:
@@ -112,9 +116,7 @@ def _ragged_message(text: str) -> str | None:
         return None
     for row in reader:
         if row and len(row) != len(header):
-            return (
-                f"line {reader.line_num}: has {len(row)} fields, the header has {len(header)}"
-            )
+            return f"line {reader.line_num}: has {len(row)} fields, the header has {len(header)}"
     return None
 
 
@@ -207,12 +209,9 @@ def load_source(raw_dir: Path, source_mode: str, synthetic_rows: int, seed: int)
         return path.read_bytes(), "real", str(path)
     if source_mode == "auto":
         print(
-            "\n"
-            + "!" * 78
-            + f"\n!! WARNING: {path} is absent: running on the SYNTHETIC stand-in"
+            "\n" + "!" * 78 + f"\n!! WARNING: {path} is absent: running on the SYNTHETIC stand-in"
             f"\n!! ({synthetic_rows} seeded rows). Metrics are NOT the course file's."
-            "\n!! Place the course file there for real results.\n"
-            + "!" * 78,
+            "\n!! Place the course file there for real results.\n" + "!" * 78,
             file=sys.stderr,
         )
     data = synthetic.csv_bytes(synthetic_rows, seed)

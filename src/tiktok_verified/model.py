@@ -46,7 +46,9 @@ def numeric_columns(cfg: Features) -> list[str]:
     return [*cfg.numeric, *cfg.text]
 
 
-def build_pipeline(features: Features, model: Model, seed: int, class_weight: str | None) -> Pipeline:
+def build_pipeline(
+    features: Features, model: Model, seed: int, class_weight: str | None
+) -> Pipeline:
     numeric = numeric_columns(features)
     categorical = list(features.categorical)
     transformers = []
@@ -122,8 +124,11 @@ def _reproducible_zip(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         schema_json, renames = _canonical_schema(src.read("schema.json"))
         members = {"schema.json": schema_json}
-        members |= {renames.get(name, name): src.read(name) for name in src.namelist()
-                    if name != "schema.json"}
+        members |= {
+            renames.get(name, name): src.read(name)
+            for name in src.namelist()
+            if name != "schema.json"
+        }
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED

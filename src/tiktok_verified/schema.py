@@ -53,6 +53,7 @@ NULL_VALUES: tuple[str, ...] = ("", "#N/A", "NA", "N/A")
 #: a row missing any of them is dropped and counted as incomplete.
 NULLABLE: tuple[str, ...] = ("claim_status", TEXT, *COUNT_COLUMNS)
 
+
 #: Dtypes of the cleaned interim table (compact: counts fit in Int64, categories as Enum).
 def interim_schema() -> dict[str, pl.DataType]:
     out: dict[str, pl.DataType] = {}

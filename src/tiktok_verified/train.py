@@ -71,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     pipeline, info = fit(pl.read_parquet(args.train), params)
     model_lib.save(pipeline, args.model)
     write_json(args.report, {**info, **coefficient_table(pipeline)})
-    print(f"train: {info['train_rows']} rows, {info['iterations']} iterations, "
-          f"converged={info['converged']}")
+    print(
+        f"train: {info['train_rows']} rows, {info['iterations']} iterations, "
+        f"converged={info['converged']}"
+    )
     return 0
 
 

@@ -1,0 +1,138 @@
+"""Features, IQR capping, the split and resampling, on small frames with known answers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tiktok_verified import resample, schema
+from tiktok_verified.features import Y, build_features, cap_upper, iqr_upper_limits
+from tiktok_verified.split import make_split, split_rows
+
+
+def videos(n: int = 400, verified_every: int = 10) -> pl.DataFrame:
+    rng = np.random.default_rng(1)
+    return pl.DataFrame(
+        {
+            "video_id": np.arange(1_000_000_000, 1_000_000_000 + n),
+            schema.OUTCOME: [
+                schema.POSITIVE if i % verified_every == 0 else schema.NEGATIVE for i in range(n)
+            ],
+            "video_duration_sec": rng.integers(5, 61, n),
+            "video_view_count": rng.integers(0, 10_000, n),
+            "video_like_count": rng.integers(0, 1_000, n),
+            "video_share_count": rng.integers(0, 100, n),
+            "video_download_count": rng.integers(0, 10, n),
+            "video_comment_count": rng.integers(0, 10, n),
+            schema.TEXT: ["i think that the sky  is blue"] * n,
+            "claim_status": ["claim", "opinion"] * (n // 2),
+            "author_ban_status": ["active"] * n,
+        }
+    ).cast(
+        {
+            schema.OUTCOME: pl.Enum(list(schema.CATEGORIES[schema.OUTCOME])),
+            "claim_status": pl.Enum(list(schema.CATEGORIES["claim_status"])),
+            "author_ban_status": pl.Enum(list(schema.CATEGORIES["author_ban_status"])),
+        }
+    )
+
+
+def test_build_features_selects_and_codes(params):
+    cfg = dataclasses.replace(params.features, text=("text_length", "word_count"))
+    out = build_features(videos(), cfg).collect()
+    assert out.columns == [
+        "video_id",
+        Y,
+        *cfg.numeric,
+        "text_length",
+        "word_count",
+        *cfg.categorical,
+    ]
+    assert out[Y].to_list()[:3] == [1, 0, 0]
+    assert out["text_length"][0] == len("i think that the sky  is blue")
+    assert out["word_count"][0] == 7
+    assert "video_like_count" not in out.columns
+
+
+def test_iqr_cap_matches_the_course_rule():
+    frame = pl.DataFrame({"x": [1, 2, 3, 4, 5, 6, 7, 8, 100]})
+    q1, q3 = np.percentile(frame["x"], [25, 75])
+    limits = iqr_upper_limits(frame, ("x",), 1.5)
+    assert limits["x"]["upper"] == pytest.approx(q3 + 1.5 * (q3 - q1))
+    capped = cap_upper(frame, limits)["x"]
+    assert capped.max() == pytest.approx(q3 + 1.5 * (q3 - q1))
+    assert capped[:8].to_list() == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_split_is_stratified_seeded_and_disjoint():
+    frame = build_features(videos(1_000), _features()).collect()
+    train, test = split_rows(frame, 0.25, True, seed=0)
+    assert test.height == 250 and train.height == 750
+    assert test[Y].mean() == pytest.approx(frame[Y].mean(), abs=0.005)
+    assert set(train["video_id"]).isdisjoint(test["video_id"])
+    again, _ = split_rows(frame, 0.25, True, seed=0)
+    assert again.equals(train)
+    other, _ = split_rows(frame, 0.25, True, seed=1)
+    assert not other.equals(train)
+
+
+def _features():
+    from conftest import compose_params
+
+    return compose_params().features
+
+
+@pytest.mark.parametrize(
+    "strategy,balanced,same_rows",
+    [
+        ("none", False, True),
+        ("class_weight", False, True),
+        ("upsample", True, False),
+        ("downsample", True, False),
+    ],
+)
+def test_resample_strategies(strategy, balanced, same_rows):
+    frame = build_features(videos(), _features()).collect()
+    out = resample.apply(frame, strategy, seed=0)
+    positives = int(out[Y].sum())
+    assert (positives == out.height - positives) is balanced
+    assert out.equals(frame) is same_rows
+    if strategy == "upsample":
+        assert out.height == 2 * (frame.height - int(frame[Y].sum()))
+        assert out.unique().height == frame.height  # only copies of existing rows
+    if strategy == "downsample":
+        assert out.height == 2 * int(frame[Y].sum())
+        assert out.join(frame, on=out.columns, how="anti").height == 0
+
+
+@pytest.mark.parametrize("strategy", ["none", "upsample", "downsample", "class_weight"])
+def test_only_the_exemplar_protocol_leaks_test_rows_into_train(params, strategy):
+    frame = build_features(videos(), params.features).collect()
+    cfg = dataclasses.replace(
+        params, resample=dataclasses.replace(params.resample, strategy=strategy)
+    )
+    train, test, report = make_split(frame, cfg)
+    assert report["test_rows_whose_video_is_in_train"] == 0
+    assert test[Y].mean() == pytest.approx(frame[Y].mean(), abs=0.01)
+    leaky = dataclasses.replace(
+        cfg, resample=dataclasses.replace(cfg.resample, strategy="exemplar")
+    )
+    _, _, report = make_split(frame, leaky)
+    assert report["test_rows_whose_video_is_in_train"] > 0
+
+
+def test_caps_are_fitted_on_train_only(params):
+    frame = build_features(videos(), params.features).collect()
+    # An extreme comment count in the data must not move the cap if it falls in test.
+    train, test, report = make_split(frame, params)
+    cap = report["caps"]["video_comment_count"]["upper"]
+    pre_train, _ = split_rows(
+        frame, params.split.test_size, params.split.stratify, params.base.seed
+    )
+    assert cap == pytest.approx(
+        iqr_upper_limits(pre_train, ("video_comment_count",), 1.5)["video_comment_count"]["upper"]
+    )
+    assert test["video_comment_count"].max() <= cap

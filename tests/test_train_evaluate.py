@@ -1,0 +1,109 @@
+"""Model fitting, safe persistence and held-out metrics, on the stand-in."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from tiktok_verified import evaluate, ingest, synthetic
+from tiktok_verified import model as model_lib
+from tiktok_verified.features import Y, build_features
+from tiktok_verified.split import make_split
+from tiktok_verified.train import coefficient_table, fit
+
+
+@pytest.fixture(scope="module")
+def parts():
+    from conftest import compose_params
+
+    params = compose_params()
+    videos = ingest.ingest_bytes(synthetic.csv_bytes(19_382, seed=2), "stand-in").frame
+    features = build_features(videos, params.features).collect()
+    train, test, _ = make_split(features, params)
+    return params, train, test
+
+
+@pytest.fixture(scope="module")
+def fitted(parts):
+    params, train, _ = parts
+    return fit(train, params)
+
+
+def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
+    params, train, _ = parts
+    pipeline, info = fitted
+    assert info["converged"] and info["train_rows"] == train.height
+    X = model_lib.design(train, params.features)
+    names = model_lib.feature_names(pipeline)
+    assert names[:3] == [
+        "claim_status_opinion",
+        "author_ban_status_under review",
+        "author_ban_status_banned",
+    ]
+    encoded = np.column_stack(
+        [
+            (X["claim_status"] == "opinion"),
+            (X["author_ban_status"] == "under review"),
+            (X["author_ban_status"] == "banned"),
+            X[list(params.features.numeric) + list(params.features.text)].to_numpy(),
+        ]
+    ).astype(float)
+    plain = LogisticRegression(max_iter=800, random_state=0).fit(encoded, train[Y].to_numpy())
+    np.testing.assert_allclose(pipeline.named_steps["classify"].coef_, plain.coef_, rtol=1e-6)
+    table = coefficient_table(pipeline)
+    assert table["coefficients"]["claim_status_opinion"]["odds_ratio"] == pytest.approx(
+        np.exp(plain.coef_[0][0])
+    )
+
+
+def test_saved_model_is_byte_stable_and_predicts_the_same(parts, fitted, tmp_path):
+    params, _, test = parts
+    pipeline, _ = fitted
+    a, b = tmp_path / "a.skops", tmp_path / "b.skops"
+    model_lib.save(pipeline, a)
+    model_lib.save(fit(parts[1], params)[0], b)
+    assert a.read_bytes() == b.read_bytes()
+    loaded = model_lib.load(a)
+    X = model_lib.design(test, params.features)
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
+
+
+def test_loading_garbage_fails_clearly(tmp_path):
+    bad = tmp_path / "model.skops"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(model_lib.ModelFileError, match="not a readable skops model file"):
+        model_lib.load(bad)
+    with pytest.raises(model_lib.ModelFileError, match="not found"):
+        model_lib.load(tmp_path / "missing.skops")
+
+
+def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
+    params, train, test = parts
+    metrics, cm, predictions = evaluate.evaluate(fitted[0], train, test, params)
+    (tn, fp), (fn, tp) = cm["matrix"]
+    t = metrics["test"]
+    assert tn + fp + fn + tp == t["rows"] == test.height
+    assert t["accuracy"] == pytest.approx((tn + tp) / t["rows"])
+    assert t["precision"] == pytest.approx(tp / (tp + fp))
+    assert t["recall"] == pytest.approx(tp / (tp + fn))
+    assert t["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert predictions.columns == ["actual", "predicted"]
+    assert (
+        predictions.filter(
+            (pl.col("actual") == "not verified") & (pl.col("predicted") == "verified")
+        ).height
+        == fp
+    )
+    assert metrics["resample"] == "upsample"
+
+
+def test_threshold_moves_precision_and_recall(parts, fitted):
+    params, _, test = parts
+    y = model_lib.outcome(test)
+    _, low = evaluate.predict(fitted[0], test, params, 0.3)
+    _, high = evaluate.predict(fitted[0], test, params, 0.7)
+    lo, hi = evaluate.classification_metrics(y, low), evaluate.classification_metrics(y, high)
+    assert lo["recall"] >= hi["recall"]
+    assert low.sum() >= high.sum()
