@@ -114,21 +114,30 @@ def test_only_the_exemplar_protocol_leaks_test_rows_into_train(params, strategy)
     cfg = dataclasses.replace(
         params, resample=dataclasses.replace(params.resample, strategy=strategy)
     )
-    train, test, report = make_split(frame, cfg)
-    assert report["test_rows_whose_video_is_in_train"] == 0
-    assert test[Y].mean() == pytest.approx(frame[Y].mean(), abs=0.01)
+    result = make_split(frame, cfg)
+    assert result.report["test_rows_whose_video_is_in_train"] == 0
+    assert result.test[Y].mean() == pytest.approx(frame[Y].mean(), abs=0.01)
+    assert set(result.train["video_id"]) == set(result.train_original["video_id"]) or (
+        strategy == "downsample"
+    )
+    assert result.train_original["video_id"].is_unique().all()
     leaky = dataclasses.replace(
         cfg, resample=dataclasses.replace(cfg.resample, strategy="exemplar")
     )
-    _, _, report = make_split(frame, leaky)
-    assert report["test_rows_whose_video_is_in_train"] > 0
+    leaked = make_split(frame, leaky)
+    assert leaked.report["test_rows_whose_video_is_in_train"] > 0
+    assert (
+        leaked.test.join(leaked.train, on="video_id", how="semi").height
+        == (leaked.report["test_rows_whose_video_is_in_train"])
+    )
 
 
 def test_caps_are_fitted_on_train_only(params):
     frame = build_features(videos(), params.features).collect()
     # An extreme comment count in the data must not move the cap if it falls in test.
-    train, test, report = make_split(frame, params)
-    cap = report["caps"]["video_comment_count"]["upper"]
+    result = make_split(frame, params)
+    test = result.test
+    cap = result.report["caps"]["video_comment_count"]["upper"]
     pre_train, _ = split_rows(
         frame, params.split.test_size, params.split.stratify, params.base.seed
     )

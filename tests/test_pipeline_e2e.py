@@ -21,7 +21,13 @@ METRIC_FILES = (
     "metrics/coefficients.json",
     "metrics/metrics.json",
     "metrics/confusion_matrix.json",
+    "metrics/assumptions.json",
+    "metrics/cv.json",
     "metrics/plots/predictions.csv",
+    "metrics/plots/roc.csv",
+    "metrics/plots/precision_recall.csv",
+    "metrics/plots/thresholds.csv",
+    "metrics/plots/coefficients.csv",
 )
 
 
@@ -121,7 +127,7 @@ def test_queued_experiment_uses_the_course_file(make_repo, real_csv):
     assert data["source"] == "real"
     assert data["sha256"] == hashlib.sha256(real_csv.read_bytes()).hexdigest()
     assert data["rows_kept"] == 19_084
-    assert load(repo, "metrics/coefficients.json")["C"] == 0.5
+    assert load(repo, "metrics/coefficients.json")["predictor"]["C"] == 0.5
 
 
 def test_synthetic_stand_in_pipeline(make_repo):

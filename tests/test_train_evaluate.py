@@ -21,8 +21,8 @@ def parts():
     params = compose_params()
     videos = ingest.ingest_bytes(synthetic.csv_bytes(19_382, seed=2), "stand-in").frame
     features = build_features(videos, params.features).collect()
-    train, test, _ = make_split(features, params)
-    return params, train, test
+    result = make_split(features, params)
+    return params, result.train, result.test
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_loading_garbage_fails_clearly(tmp_path):
 
 def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
     params, train, test = parts
-    metrics, cm, predictions = evaluate.evaluate(fitted[0], train, test, params)
+    metrics, cm, predictions, curves = evaluate.evaluate(fitted[0], train, test, params)
     (tn, fp), (fn, tp) = cm["matrix"]
     t = metrics["test"]
     assert tn + fp + fn + tp == t["rows"] == test.height
@@ -97,6 +97,16 @@ def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
         == fp
     )
     assert metrics["resample"] == "upsample"
+    assert t["balanced_accuracy"] == pytest.approx((tp / (tp + fn) + tn / (tn + fp)) / 2)
+    roc = curves["roc"]
+    assert roc["fpr"].is_sorted() and roc["tpr"].is_sorted()
+    assert roc["threshold"].max() <= 1.0  # sklearn's +inf clamped
+    assert (roc["fpr"][0], roc["tpr"][-1]) == (0.0, 1.0)
+    # The trapezoid under the thinned ROC curve is close to sklearn's AUC.
+    auc = float(np.trapezoid(roc["tpr"].to_numpy(), roc["fpr"].to_numpy()))
+    assert auc == pytest.approx(t["roc_auc"], abs=0.01)
+    row = curves["thresholds"].filter(pl.col("threshold") == 0.5).row(0, named=True)
+    assert (row["precision"], row["recall"]) == pytest.approx((t["precision"], t["recall"]))
 
 
 def test_threshold_moves_precision_and_recall(parts, fitted):

@@ -144,8 +144,11 @@ class Model:
 class Evaluate:
     threshold: float = 0.5
     cv_folds: int = 5
+    cv_max_rows: int = 200_000
 
     def __post_init__(self) -> None:
+        if not isinstance(self.cv_max_rows, int) or self.cv_max_rows < 100:
+            _fail("evaluate.cv_max_rows", f"must be an integer >= 100, got {self.cv_max_rows!r}")
         if not _is_number(self.threshold) or not 0 < self.threshold < 1:
             _fail("evaluate.threshold", f"must be in (0, 1), got {self.threshold!r}")
         if not isinstance(self.cv_folds, int) or self.cv_folds < 2:

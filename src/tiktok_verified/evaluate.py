@@ -1,4 +1,5 @@
-"""Evaluate: held-out metrics, the confusion matrix, and per-row predictions for `dvc plots`."""
+"""Evaluate: held-out metrics beyond accuracy, the confusion matrix, the effect of the decision
+threshold, and the per-row / curve data that `dvc plots` draws."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
+    brier_score_loss,
+    confusion_matrix,
+    log_loss,
+    precision_recall_curve,
+    precision_recall_fscore_support,
+    roc_auc_score,
+    roc_curve,
+)
 from sklearn.pipeline import Pipeline
 
 from tiktok_verified import model as model_lib
@@ -17,24 +29,47 @@ from tiktok_verified.config import ConfigError, Params, load_params
 from tiktok_verified.io import write_json, write_with
 
 LABELS = (schema.NEGATIVE, schema.POSITIVE)
+THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))
+MAX_CURVE_POINTS = 500
+
+
+def predict_proba(pipeline: Pipeline, frame: pl.DataFrame, params: Params) -> np.ndarray:
+    return pipeline.predict_proba(model_lib.design(frame, params.features))[:, 1]
 
 
 def predict(pipeline: Pipeline, frame: pl.DataFrame, params: Params, threshold: float):
-    proba = pipeline.predict_proba(model_lib.design(frame, params.features))[:, 1]
+    proba = predict_proba(pipeline, frame, params)
     return proba, (proba >= threshold).astype(np.int64)
 
 
 def classification_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Threshold metrics of the verified class."""
     precision, recall, f1, _ = precision_recall_fscore_support(
         y, pred, labels=[1], average=None, zero_division=0
     )
     return {
         "accuracy": float(accuracy_score(y, pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
         "precision": float(precision[0]),
         "recall": float(recall[0]),
         "f1": float(f1[0]),
         "rows": int(len(y)),
     }
+
+
+def probability_metrics(y: np.ndarray, proba: np.ndarray) -> dict:
+    """Threshold-free metrics of the predicted probabilities."""
+    return {
+        "roc_auc": float(roc_auc_score(y, proba)),
+        "average_precision": float(average_precision_score(y, proba)),
+        "log_loss": float(log_loss(y, proba, labels=[0, 1])),
+        "brier": float(brier_score_loss(y, proba)),
+    }
+
+
+def all_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
+    pred = (proba >= threshold).astype(np.int64)
+    return {**classification_metrics(y, pred), **probability_metrics(y, proba)}
 
 
 def confusion(y: np.ndarray, pred: np.ndarray) -> dict:
@@ -57,30 +92,80 @@ def predictions_table(y: np.ndarray, pred: np.ndarray) -> pl.DataFrame:
     return pl.DataFrame({"actual": labels[y], "predicted": labels[pred]})
 
 
+def threshold_table(y: np.ndarray, proba: np.ndarray, thresholds=THRESHOLD_GRID) -> pl.DataFrame:
+    """Precision, recall and share flagged as verified at each decision threshold."""
+    rows = []
+    for t in thresholds:
+        pred = (proba >= t).astype(np.int64)
+        m = classification_metrics(y, pred)
+        rows.append(
+            {
+                "threshold": t,
+                "precision": m["precision"],
+                "recall": m["recall"],
+                "f1": m["f1"],
+                "flagged_share": float(pred.mean()),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def _thin(frame: pl.DataFrame, limit: int = MAX_CURVE_POINTS) -> pl.DataFrame:
+    """Keep at most `limit` evenly spaced points, always the first and the last."""
+    if frame.height <= limit:
+        return frame
+    idx = np.unique(np.linspace(0, frame.height - 1, limit).round().astype(np.int64))
+    return frame[idx]
+
+
+def roc_table(y: np.ndarray, proba: np.ndarray) -> pl.DataFrame:
+    fpr, tpr, thresholds = roc_curve(y, proba)
+    # sklearn's first threshold is +inf (nothing flagged); clamp it to 1 for renderers.
+    thresholds = np.minimum(thresholds, 1.0)
+    return _thin(pl.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thresholds}))
+
+
+def precision_recall_table(y: np.ndarray, proba: np.ndarray) -> pl.DataFrame:
+    precision, recall, thresholds = precision_recall_curve(y, proba)
+    # The last point (recall 0, precision 1) has no threshold; give it 1.
+    thresholds = np.append(thresholds, 1.0)
+    return _thin(pl.DataFrame({"recall": recall, "precision": precision, "threshold": thresholds}))
+
+
 def evaluate(pipeline: Pipeline, train: pl.DataFrame, test: pl.DataFrame, params: Params):
+    """Metrics on the training part (as split, not resampled) and on the held-out part."""
     threshold = params.evaluate.threshold
-    results = {}
-    for name, frame in (("train", train), ("test", test)):
-        y = model_lib.outcome(frame)
-        _, pred = predict(pipeline, frame, params, threshold)
-        results[name] = (y, pred)
+    y_train = model_lib.outcome(train)
+    y_test = model_lib.outcome(test)
+    p_train = predict_proba(pipeline, train, params)
+    p_test = predict_proba(pipeline, test, params)
+    pred_test = (p_test >= threshold).astype(np.int64)
     metrics = {
         "threshold": threshold,
         "resample": params.resample.strategy,
-        **{split: classification_metrics(*results[split]) for split in ("train", "test")},
+        "train": all_metrics(y_train, p_train, threshold),
+        "test": all_metrics(y_test, p_test, threshold),
     }
-    y_test, pred_test = results["test"]
-    return metrics, confusion(y_test, pred_test), predictions_table(y_test, pred_test)
+    curves = {
+        "roc": roc_table(y_test, p_test),
+        "precision_recall": precision_recall_table(y_test, p_test),
+        "thresholds": threshold_table(y_test, p_test),
+    }
+    return metrics, confusion(y_test, pred_test), predictions_table(y_test, pred_test), curves
+
+
+def write_csv(path: Path, frame: pl.DataFrame) -> None:
+    write_with(path, lambda tmp: frame.write_csv(tmp, float_precision=6))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate the model on the held-out part.")
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--train", type=Path, required=True, help="training part, as split")
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--metrics", type=Path, required=True)
     parser.add_argument("--confusion", type=Path, required=True)
-    parser.add_argument("--predictions", type=Path, required=True)
+    parser.add_argument("--plots-dir", type=Path, required=True)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     args = parser.parse_args(argv)
     try:
@@ -89,16 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, model_lib.ModelFileError) as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         return 1
-    metrics, matrix, predictions = evaluate(
+    metrics, matrix, predictions, curves = evaluate(
         pipeline, pl.read_parquet(args.train), pl.read_parquet(args.test), params
     )
-    write_json(args.metrics, metrics)
+    write_csv(args.plots_dir / "predictions.csv", predictions)
+    for name, frame in curves.items():
+        write_csv(args.plots_dir / f"{name}.csv", frame)
     write_json(args.confusion, matrix)
-    write_with(args.predictions, lambda tmp: predictions.write_csv(tmp))
+    write_json(args.metrics, metrics)
     t = metrics["test"]
     print(
         f"evaluate: test accuracy {t['accuracy']:.4f}, precision {t['precision']:.4f}, "
-        f"recall {t['recall']:.4f} on {t['rows']} rows"
+        f"recall {t['recall']:.4f}, ROC AUC {t['roc_auc']:.4f} on {t['rows']} rows"
     )
     return 0
 

@@ -46,9 +46,8 @@ def numeric_columns(cfg: Features) -> list[str]:
     return [*cfg.numeric, *cfg.text]
 
 
-def build_pipeline(
-    features: Features, model: Model, seed: int, class_weight: str | None
-) -> Pipeline:
+def build_encoder(features: Features, standardize: bool) -> ColumnTransformer:
+    """One-hot (reference level dropped) for categoricals; numerics as-is or standardized."""
     numeric = numeric_columns(features)
     categorical = list(features.categorical)
     transformers = []
@@ -67,9 +66,22 @@ def build_pipeline(
         )
     if numeric:
         transformers.append(
-            ("numeric", StandardScaler() if model.standardize else "passthrough", numeric)
+            ("numeric", StandardScaler() if standardize else "passthrough", numeric)
         )
-    encoder = ColumnTransformer(transformers, verbose_feature_names_out=False)
+    return ColumnTransformer(transformers, verbose_feature_names_out=False)
+
+
+def encoded(frame: pl.DataFrame, features: Features) -> tuple[np.ndarray, list[str]]:
+    """The design matrix in raw units (no scaling) and its column names, for inference."""
+    encoder = build_encoder(features, standardize=False)
+    matrix = encoder.fit_transform(design(frame, features))
+    return np.asarray(matrix, dtype=np.float64), [str(n) for n in encoder.get_feature_names_out()]
+
+
+def build_pipeline(
+    features: Features, model: Model, seed: int, class_weight: str | None
+) -> Pipeline:
+    encoder = build_encoder(features, model.standardize)
     classifier = LogisticRegression(
         C=model.C if model.penalized else np.inf,
         l1_ratio=model.l1_ratio,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,28 @@ def split_rows(
     return frame[np.sort(train_idx)], frame[np.sort(test_idx)]
 
 
-def make_split(features: pl.DataFrame, params: Params) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def stratified_sample(frame: pl.DataFrame, max_rows: int, seed: int) -> pl.DataFrame:
+    """A seeded sample of at most `max_rows` rows with the outcome's class shares kept."""
+    if frame.height <= max_rows:
+        return frame
+    idx, _ = train_test_split(
+        np.arange(frame.height),
+        train_size=max_rows,
+        random_state=seed,
+        stratify=frame[Y].to_numpy(),
+    )
+    return frame[np.sort(idx)]
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    train: pl.DataFrame  # the rows the classifier is fitted on (resampled)
+    test: pl.DataFrame
+    train_original: pl.DataFrame  # the training part as split, before resampling
+    report: dict
+
+
+def make_split(features: pl.DataFrame, params: Params) -> SplitResult:
     seed = params.base.seed
     strategy = params.resample.strategy
     source = features
@@ -49,10 +71,9 @@ def make_split(features: pl.DataFrame, params: Params) -> tuple[pl.DataFrame, pl
         }
         for c, v in limits.items()
     }
-    train_before = train
-    if strategy != "exemplar":
-        train = resample.apply(train, strategy, seed)
-    train, test = cap_upper(train, limits), cap_upper(test, limits)
+    train_before = cap_upper(train, limits)
+    test = cap_upper(test, limits)
+    train = train_before if strategy == "exemplar" else resample.apply(train_before, strategy, seed)
     overlap = test.join(train, on=schema.VIDEO_ID, how="semi").height
     report = {
         "resample": strategy,
@@ -69,7 +90,7 @@ def make_split(features: pl.DataFrame, params: Params) -> tuple[pl.DataFrame, pl
         "test_rows_whose_video_is_in_train": overlap,
         "caps": capped,
     }
-    return train, test, report
+    return SplitResult(train, test, train_before, report)
 
 
 def _class_counts(frame: pl.DataFrame) -> dict:
@@ -81,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Split, cap outliers, resample train.")
     parser.add_argument("--features", type=Path, required=True)
     parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--train-original", type=Path, required=True)
     parser.add_argument("--test", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
@@ -90,10 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"split: error: {exc}", file=sys.stderr)
         return 1
-    train, test, report = make_split(pl.read_parquet(args.features), params)
-    write_parquet(args.train, train)
-    write_parquet(args.test, test)
-    write_json(args.report, report)
+    result = make_split(pl.read_parquet(args.features), params)
+    write_parquet(args.train, result.train)
+    write_parquet(args.train_original, result.train_original)
+    write_parquet(args.test, result.test)
+    write_json(args.report, result.report)
+    report = result.report
     print(
         f"split: train {report['rows']['train']} rows ({report['resample']}), "
         f"test {report['rows']['test']} rows"

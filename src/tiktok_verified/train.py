@@ -11,10 +11,12 @@ import numpy as np
 import polars as pl
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
+from tiktok_verified import inference
 from tiktok_verified import model as model_lib
 from tiktok_verified.config import ConfigError, Params, load_params
-from tiktok_verified.io import write_json
+from tiktok_verified.io import write_json, write_with
 
 
 def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
@@ -44,11 +46,19 @@ def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
 
 
 def coefficient_table(pipeline: Pipeline) -> dict:
+    """The scikit-learn model's coefficients in raw units (undoing any standardization)."""
     classifier = pipeline.named_steps["classify"]
     names = model_lib.feature_names(pipeline)
-    coefs = classifier.coef_[0]
+    coefs = classifier.coef_[0].astype(np.float64).copy()
+    intercept = float(classifier.intercept_[0])
+    encoder = pipeline.named_steps["encode"]
+    scaler = encoder.named_transformers_.get("numeric")
+    if isinstance(scaler, StandardScaler):
+        cols = [names.index(c) for c in scaler.feature_names_in_]
+        coefs[cols] = coefs[cols] / scaler.scale_
+        intercept -= float(np.sum(coefs[cols] * scaler.mean_))
     return {
-        "intercept": float(classifier.intercept_[0]),
+        "intercept": intercept,
         "coefficients": {
             name: {"coef": float(b), "odds_ratio": float(np.exp(b))}
             for name, b in zip(names, coefs, strict=True)
@@ -59,8 +69,10 @@ def coefficient_table(pipeline: Pipeline) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fit the logistic regression.")
     parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--train-original", type=Path, required=True)
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--plot", type=Path, required=True)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     args = parser.parse_args(argv)
     try:
@@ -69,8 +81,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train: error: {exc}", file=sys.stderr)
         return 1
     pipeline, info = fit(pl.read_parquet(args.train), params)
+    stats = inference.coefficient_inference(pl.read_parquet(args.train_original), params.features)
     model_lib.save(pipeline, args.model)
-    write_json(args.report, {**info, **coefficient_table(pipeline)})
+    write_json(
+        args.report,
+        {
+            "predictor": {**info, **coefficient_table(pipeline)},
+            "inference": stats,
+            "strongest": inference.strongest(stats),
+        },
+    )
+    plot = inference.plot_rows(stats)
+    write_with(args.plot, lambda tmp: plot.write_csv(tmp, float_precision=6))
     print(
         f"train: {info['train_rows']} rows, {info['iterations']} iterations, "
         f"converged={info['converged']}"

@@ -1,0 +1,223 @@
+"""The logistic regression's assumptions, each checked with its figures, a verdict
+(pass / warn / fail) and the rule that gave it. Computed on the training part as split, before
+resampling (one row per video), except where a check is about the whole table."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import statsmodels.api as sm
+from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+from tiktok_verified import model as model_lib
+from tiktok_verified import schema
+from tiktok_verified.config import Features
+from tiktok_verified.features import Y
+from tiktok_verified.inference import fit_logit
+from tiktok_verified.split import stratified_sample
+
+#: |r| above which one of two continuous predictors is dropped (the rule behind dropping likes).
+COLLINEAR_R = 0.7
+VIF_WARN, VIF_FAIL = 5.0, 10.0
+MIN_MINORITY_SHARE = 0.05
+EPV_PASS, EPV_FAIL = 20.0, 10.0
+ALPHA = 0.05
+#: Diagnostics on larger training parts use a stratified sample of this many rows.
+MAX_ROWS = 200_000
+
+
+def _verdict(ok: bool, warn: bool = False) -> str:
+    return "pass" if ok else ("warn" if warn else "fail")
+
+
+def binary_outcome(features: pl.DataFrame) -> dict:
+    levels = sorted(features[Y].unique().to_list())
+    share = float(features[Y].mean())
+    binary = levels == [0, 1]
+    return {
+        "name": "Binary outcome",
+        "verdict": "fail" if not binary else _verdict(share >= MIN_MINORITY_SHARE, warn=True),
+        "rule": f"exactly two outcome levels; warn if the minority share is below "
+        f"{MIN_MINORITY_SHARE:.0%}",
+        "figures": {
+            "levels": [schema.CATEGORIES[schema.OUTCOME][v] for v in levels],
+            "verified_share": share,
+            "verified": int(features[Y].sum()),
+            "not_verified": int(features.height - features[Y].sum()),
+        },
+    }
+
+
+def independence(features: pl.DataFrame, test_rows_in_train: int) -> dict:
+    duplicated_videos = features.height - features[schema.VIDEO_ID].n_unique()
+    ok = duplicated_videos == 0 and test_rows_in_train == 0
+    return {
+        "name": "Independent observations",
+        "verdict": _verdict(ok),
+        "rule": "each video appears once, and no test video also appears in training",
+        "figures": {
+            "rows": features.height,
+            "duplicated_video_ids": duplicated_videos,
+            "test_rows_whose_video_is_in_train": test_rows_in_train,
+        },
+    }
+
+
+def correlation_matrix(frame: pl.DataFrame, columns: list[str]) -> dict:
+    values = frame.select([pl.col(c).cast(pl.Float64) for c in columns]).to_numpy()
+    r = np.corrcoef(values, rowvar=False)
+    return {a: {b: float(r[i, j]) for j, b in enumerate(columns)} for i, a in enumerate(columns)}
+
+
+def vifs(X: np.ndarray, names: list[str]) -> dict:
+    """VIF of each design column, with an intercept in the auxiliary regressions."""
+    exog = sm.add_constant(X, has_constant="add")
+    return {name: float(variance_inflation_factor(exog, k + 1)) for k, name in enumerate(names)}
+
+
+def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Features) -> dict:
+    continuous = [*cfg.numeric, *cfg.text]
+    X, names = model_lib.encoded(train, cfg)
+    vif = vifs(X, names)
+    worst = max(vif.values())
+    all_counts = [schema.DURATION, *schema.COUNT_COLUMNS]
+    full = correlation_matrix(videos_train, all_counts)
+    pairs = sorted(
+        (
+            (a, b, full[a][b])
+            for i, a in enumerate(all_counts)
+            for b in all_counts[i + 1 :]
+            if abs(full[a][b]) > COLLINEAR_R
+        ),
+        key=lambda t: -abs(t[2]),
+    )
+    return {
+        "name": "No severe multicollinearity",
+        "verdict": "fail" if worst > VIF_FAIL else _verdict(worst <= VIF_WARN, warn=True),
+        "rule": f"VIF of every predictor <= {VIF_WARN:g} passes, > {VIF_FAIL:g} fails; of two "
+        f"continuous predictors with |r| > {COLLINEAR_R}, one is dropped",
+        "figures": {
+            "vif": vif,
+            "max_vif": worst,
+            "correlation_of_predictors": correlation_matrix(train, continuous),
+            "pairs_above_threshold_among_all_counts": [
+                {"a": a, "b": b, "r": r} for a, b, r in pairs
+            ],
+            "like_vs_view_r": full["video_like_count"]["video_view_count"],
+            "dropped": [c for c in schema.COUNT_COLUMNS if c not in cfg.numeric],
+        },
+    }
+
+
+def box_tidwell(train: pl.DataFrame, cfg: Features) -> dict:
+    """Add x*ln(x) for each continuous predictor (each scaled by its SD, shifted to >= 1 where
+    it has values below 1); a significant term means the logit is not linear in x."""
+    X, names = model_lib.encoded(train, cfg)
+    continuous = [*cfg.numeric, *cfg.text]
+    terms, shifts = [], {}
+    for c in continuous:
+        x = X[:, names.index(c)]
+        x = x / (x.std() or 1.0)
+        shift = float(max(0.0, 1.0 - x.min()))
+        shifts[c] = shift
+        x = x + shift
+        terms.append(x * np.log(x))
+    y = train[Y].to_numpy().astype(np.float64)
+    result = fit_logit(
+        np.column_stack([X, *terms]), y, [*names, *[f"{c}:x_ln_x" for c in continuous]]
+    )
+    p = np.asarray(result.pvalues)[-len(continuous) :]
+    threshold = ALPHA / len(continuous)
+    tests = {
+        c: {"p_value": float(pv), "linear": bool(pv >= threshold), "shift_after_scaling": shifts[c]}
+        for c, pv in zip(continuous, p, strict=True)
+    }
+    nonlinear = [c for c, t in tests.items() if not t["linear"]]
+    return {
+        "name": "Linearity of the logit (Box-Tidwell)",
+        "verdict": _verdict(not nonlinear, warn=True),
+        "rule": f"x*ln(x) term per continuous predictor; p < {ALPHA}/{len(continuous)} "
+        "(Bonferroni) flags non-linearity: warn, since with thousands of rows small departures "
+        "are significant and the fitted odds ratios are then averages over the range",
+        "figures": {"tests": tests, "non_linear": nonlinear},
+    }
+
+
+def influence(train: pl.DataFrame, cfg: Features, caps: dict) -> dict:
+    X, names = model_lib.encoded(train, cfg)
+    y = train[Y].to_numpy().astype(np.float64)
+    glm = sm.GLM(y, sm.add_constant(X, has_constant="add"), family=sm.families.Binomial())
+    infl = glm.fit().get_influence(observed=False)
+    cooks = np.asarray(infl.cooks_distance[0])
+    leverage = np.asarray(infl.hat_matrix_diag)
+    n, p = X.shape[0], X.shape[1] + 1
+    resid = np.asarray(infl.resid_studentized)
+    max_cook = float(cooks.max())
+    return {
+        "name": "No extreme outliers or overly influential points",
+        "verdict": "fail" if max_cook > 1.0 else _verdict(max_cook <= 0.5, warn=True),
+        "rule": "Cook's distance > 1 fails, > 0.5 warns; counts above 4/n and leverage above "
+        "3p/n are reported; counts were capped at q3 + 1.5 IQR of the training part",
+        "figures": {
+            "rows": n,
+            "max_cooks_distance": max_cook,
+            "cooks_above_4_over_n": int((cooks > 4 / n).sum()),
+            "max_leverage": float(leverage.max()),
+            "leverage_above_3p_over_n": int((leverage > 3 * p / n).sum()),
+            "abs_studentized_residual_above_3": int((np.abs(resid) > 3).sum()),
+            "capping": {
+                c: {
+                    "upper": v["upper"],
+                    "train_values_capped": v["train_values_capped"],
+                    "test_values_capped": v["test_values_capped"],
+                }
+                for c, v in caps.items()
+            },
+        },
+    }
+
+
+def sample_size(train: pl.DataFrame, cfg: Features) -> dict:
+    _, names = model_lib.encoded(train.head(1), cfg) if train.height else ([], [])
+    events = int(min(train[Y].sum(), train.height - train[Y].sum()))
+    epv = events / max(len(names), 1)
+    return {
+        "name": "Sample size (events per predictor)",
+        "verdict": "fail" if epv < EPV_FAIL else _verdict(epv >= EPV_PASS, warn=True),
+        "rule": f"events of the rarer class per model parameter: >= {EPV_PASS:g} passes, "
+        f"< {EPV_FAIL:g} fails",
+        "figures": {"events": events, "parameters": len(names), "events_per_parameter": epv},
+    }
+
+
+def check_all(
+    features: pl.DataFrame,
+    train: pl.DataFrame,
+    videos: pl.DataFrame,
+    cfg: Features,
+    split_report: dict,
+    seed: int = 0,
+) -> dict:
+    sampled_from = train.height if train.height > MAX_ROWS else None
+    train = stratified_sample(train, MAX_ROWS, seed)
+    videos_train = videos.join(train.select(schema.VIDEO_ID).unique(), on=schema.VIDEO_ID)
+    checks = [
+        binary_outcome(features),
+        independence(features, split_report["test_rows_whose_video_is_in_train"]),
+        multicollinearity(train, videos_train, cfg),
+        box_tidwell(train, cfg),
+        influence(train, cfg, split_report["caps"]),
+        sample_size(train, cfg),
+    ]
+    verdicts = [c["verdict"] for c in checks]
+    return {
+        "rows": train.height,
+        "rows_used": "training part as split, before resampling",
+        "sampled_from": sampled_from,
+        "summary": {v: verdicts.count(v) for v in ("pass", "warn", "fail")},
+        "checks": {_key(c["name"]): c for c in checks},
+    }
+
+
+def _key(name: str) -> str:
+    return name.lower().split(" (")[0].replace(" ", "_").replace("'", "").replace("-", "_")

@@ -1,0 +1,216 @@
+"""The statistics, checked against independent computations rather than against themselves."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+import statsmodels.api as sm
+
+from tiktok_verified import assumptions, crossval, inference
+from tiktok_verified.config import Features
+from tiktok_verified.features import Y
+
+
+def test_logit_matches_the_published_spector_mazzeo_estimates():
+    """Greene, Econometric Analysis, table 21.1 (Spector & Mazzeo 1980): a known data set."""
+    data = sm.datasets.spector.load_pandas()
+    result = inference.fit_logit(
+        data.exog.to_numpy(), data.endog.to_numpy(), ["GPA", "TUCE", "PSI"]
+    )
+    published = {
+        "const": (-13.0213, 4.9313),
+        "GPA": (2.8261, 1.2629),
+        "TUCE": (0.0952, 0.1416),
+        "PSI": (2.3787, 1.0646),
+    }
+    for k, name in enumerate(["const", "GPA", "TUCE", "PSI"]):
+        coef, se = published[name]
+        assert result.params[k] == pytest.approx(coef, abs=1e-4)
+        assert result.bse[k] == pytest.approx(se, abs=1e-4)
+
+
+def small_frame(n: int = 600, seed: int = 0) -> tuple[pl.DataFrame, Features]:
+    rng = np.random.default_rng(seed)
+    duration = rng.integers(5, 61, n).astype(float)
+    views = rng.integers(0, 10_000, n).astype(float)
+    opinion = rng.random(n) < 0.5
+    logit = -2.0 + 1.5 * opinion - 0.02 * (duration - 30) + 0.0001 * (views - 5_000)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    frame = pl.DataFrame(
+        {
+            "video_id": np.arange(n),
+            Y: y,
+            "video_duration_sec": duration,
+            "video_view_count": views,
+            "claim_status": np.where(opinion, "opinion", "claim"),
+        }
+    )
+    cfg = Features(
+        name="t",
+        numeric=("video_duration_sec", "video_view_count"),
+        categorical=("claim_status",),
+        text=(),
+        cap_iqr=(),
+        iqr_factor=1.5,
+    )
+    return frame, cfg
+
+
+def test_inference_matches_a_direct_statsmodels_fit():
+    frame, cfg = small_frame()
+    got = inference.coefficient_inference(frame, cfg)
+    X = np.column_stack(
+        [
+            (frame["claim_status"] == "opinion").to_numpy().astype(float),
+            frame["video_duration_sec"].to_numpy(),
+            frame["video_view_count"].to_numpy(),
+        ]
+    )
+    direct = sm.Logit(frame[Y].to_numpy(), sm.add_constant(X)).fit(disp=0)
+    ci = direct.conf_int(0.05)
+    for k, name in enumerate(
+        ["claim_status_opinion", "video_duration_sec", "video_view_count"], start=1
+    ):
+        c = got["coefficients"][name]
+        assert c["coef"] == pytest.approx(direct.params[k], rel=1e-6)
+        assert c["std_err"] == pytest.approx(direct.bse[k], rel=1e-6)
+        assert c["p_value"] == pytest.approx(direct.pvalues[k], rel=1e-6)
+        assert (c["ci_low"], c["ci_high"]) == pytest.approx((ci[k, 0], ci[k, 1]), rel=1e-6)
+        # Wald interval by hand: b +/- 1.96 se.
+        assert c["ci_high"] - c["coef"] == pytest.approx(1.959964 * c["std_err"], rel=1e-5)
+        assert c["odds_ratio"] == pytest.approx(math.exp(direct.params[k]))
+        sd = X[:, k - 1].std(ddof=1)
+        assert c["odds_ratio_per_sd"] == pytest.approx(math.exp(direct.params[k] * sd))
+    assert got["coefficients"]["claim_status_opinion"]["binary"] is True
+    assert got["rows"] == 600 and got["events"] == int(frame[Y].sum())
+
+
+def test_strongest_ranks_significant_effects_by_size():
+    frame, cfg = small_frame(n=3_000)
+    top = inference.strongest(inference.coefficient_inference(frame, cfg), n=2)
+    assert top[0]["feature"] == "claim_status_opinion" and top[0]["per"] == "unit"
+    assert top[0]["ci_low"] < top[0]["odds_ratio"] < top[0]["ci_high"]
+    assert all(r["p_value"] < 0.05 for r in top)
+
+
+def test_vif_equals_one_over_one_minus_r_squared():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=500)
+    b = 0.9 * a + 0.3 * rng.normal(size=500)
+    c = rng.normal(size=500)
+    X = np.column_stack([a, b, c])
+    got = assumptions.vifs(X, ["a", "b", "c"])
+    for k, name in enumerate("abc"):
+        others = np.column_stack([np.ones(500), np.delete(X, k, axis=1)])
+        beta, *_ = np.linalg.lstsq(others, X[:, k], rcond=None)
+        resid = X[:, k] - others @ beta
+        r2 = 1 - resid.var() / X[:, k].var()
+        assert got[name] == pytest.approx(1 / (1 - r2), rel=1e-9)
+    assert got["b"] > 5 and got["c"] < 1.1
+
+
+def test_box_tidwell_flags_a_curved_logit_and_passes_a_straight_one():
+    rng = np.random.default_rng(5)
+    n = 4_000
+    x = rng.uniform(1, 60, n)
+    cfg = Features(
+        name="t",
+        numeric=("video_duration_sec",),
+        categorical=(),
+        text=(),
+        cap_iqr=(),
+        iqr_factor=1.5,
+    )
+    for logit, expected in ((-1 + 0.05 * (x - 30), "pass"), (-3 + 0.004 * (x - 30) ** 2, "warn")):
+        y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+        frame = pl.DataFrame({"video_id": np.arange(n), Y: y, "video_duration_sec": x})
+        assert assumptions.box_tidwell(frame, cfg)["verdict"] == expected
+
+
+def test_sample_size_rule():
+    frame, cfg = small_frame()
+    check = assumptions.sample_size(frame, cfg)
+    events = min(int(frame[Y].sum()), frame.height - int(frame[Y].sum()))
+    assert check["figures"]["events_per_parameter"] == pytest.approx(events / 3)
+    tiny = frame.head(60)
+    assert assumptions.sample_size(tiny, cfg)["verdict"] == "fail"
+
+
+def test_influence_reports_cooks_distance_of_a_planted_outlier():
+    frame, cfg = small_frame()
+    planted = frame.with_columns(
+        pl.when(pl.col("video_id") == 0)
+        .then(1e7)
+        .otherwise(pl.col("video_view_count"))
+        .alias("video_view_count")
+    )
+    clean = assumptions.influence(frame, cfg, caps={})["figures"]
+    dirty = assumptions.influence(planted, cfg, caps={})["figures"]
+    assert dirty["max_leverage"] > 0.5 > clean["max_leverage"]
+    assert dirty["max_cooks_distance"] > clean["max_cooks_distance"]
+
+
+def test_cross_validation_folds_are_stratified_and_disjoint():
+    y = np.array([1] * 60 + [0] * 940)
+    folds = crossval.fold_indices(y, 5, seed=0)
+    seen = np.concatenate([val for _, val in folds])
+    assert sorted(seen.tolist()) == list(range(1_000))  # each row validated exactly once
+    for fit_idx, val_idx in folds:
+        assert set(fit_idx).isdisjoint(val_idx)
+        assert len(fit_idx) + len(val_idx) == 1_000
+        assert y[val_idx].sum() == 12  # 60 positives / 5 folds
+
+
+def test_cross_validate_resamples_inside_folds_only(params):
+    from tiktok_verified import ingest, synthetic
+    from tiktok_verified.features import build_features
+    from tiktok_verified.split import make_split
+
+    videos = ingest.ingest_bytes(synthetic.csv_bytes(19_382, seed=4), "s").frame
+    result = make_split(build_features(videos, params.features).collect(), params)
+    report = crossval.cross_validate(result.train_original, params)
+    assert report["folds"] == 5 and len(report["per_fold"]) == 5
+    n = result.train_original.height
+    assert sum(f["validation_rows"] for f in report["per_fold"]) == n
+    positives = int(result.train_original[Y].sum())
+    for f in report["per_fold"]:
+        assert f["validation_verified"] in (positives // 5, positives // 5 + 1)
+        # Upsampling made the fitting rows balanced: twice the fold's negatives.
+        fold_negatives = (n - f["validation_rows"]) - (positives - f["validation_verified"])
+        assert f["fit_rows"] == 2 * fold_negatives
+    aucs = [f["roc_auc"] for f in report["per_fold"]]
+    assert report["mean"]["roc_auc"] == pytest.approx(np.mean(aucs))
+    assert report["std"]["roc_auc"] == pytest.approx(np.std(aucs, ddof=1))
+
+
+def test_assumption_report_on_the_course_file(real_csv, params):
+    from tiktok_verified import ingest
+    from tiktok_verified.features import build_features
+    from tiktok_verified.split import make_split
+
+    videos = ingest.ingest_bytes(real_csv.read_bytes(), str(real_csv)).frame
+    features = build_features(videos, params.features).collect()
+    result = make_split(features, params)
+    report = assumptions.check_all(
+        features, result.train_original, videos, params.features, result.report
+    )
+    checks = report["checks"]
+    assert set(checks) == {
+        "binary_outcome",
+        "independent_observations",
+        "no_severe_multicollinearity",
+        "linearity_of_the_logit",
+        "no_extreme_outliers_or_overly_influential_points",
+        "sample_size",
+    }
+    mc = checks["no_severe_multicollinearity"]["figures"]
+    assert mc["like_vs_view_r"] > 0.7 and mc["dropped"] == ["video_like_count"]
+    assert any(
+        {p["a"], p["b"]} == {"video_view_count", "video_like_count"}
+        for p in mc["pairs_above_threshold_among_all_counts"]
+    )
+    assert checks["sample_size"]["figures"]["events"] == 900
+    assert all(c["verdict"] in ("pass", "warn", "fail") and c["rule"] for c in checks.values())
