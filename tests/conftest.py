@@ -100,21 +100,34 @@ def _tracked_files() -> list[str]:
     return [f for f in out.split("\0") if f and (REPO_ROOT / f).is_file()]
 
 
+def new_repo(root: Path, env: dict[str, str], csv: Path | None) -> PipelineRepo:
+    """Copy the repository's files into `root`, make it a git repo, optionally add the CSV."""
+    for rel in _tracked_files():
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / rel, dest)
+    repo = PipelineRepo(root, env)
+    repo.run("git", "init", "-q", "-b", "main")
+    if csv is not None:
+        shutil.copyfile(csv, root / RAW_RELATIVE)
+    repo.commit("copy of the repository under test")
+    return repo
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path) -> Callable[..., PipelineRepo]:
     """Factory: copy the repository into a temp git repo, with or without the course file."""
 
     def factory(csv: Path | None = None, name: str = "repo") -> PipelineRepo:
-        root = tmp_path / name
-        for rel in _tracked_files():
-            dest = root / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / rel, dest)
-        repo = PipelineRepo(root, tool_env(tmp_path))
-        repo.run("git", "init", "-q", "-b", "main")
-        if csv is not None:
-            shutil.copyfile(csv, root / RAW_RELATIVE)
-        repo.commit("copy of the repository under test")
-        return repo
+        return new_repo(tmp_path / name, tool_env(tmp_path), csv)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def real_run(tmp_path_factory, real_csv) -> PipelineRepo:
+    """One pipeline run on the course file, shared by the tests that only read its outputs."""
+    tmp = tmp_path_factory.mktemp("real-run")
+    repo = new_repo(tmp / "repo", tool_env(tmp), real_csv)
+    repo.first_run = repo.pipeline()
+    return repo

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, compose_params
 
 from tiktok_verified import compose
 from tiktok_verified.config import parse_params
+
+from conftest import REPO_ROOT, compose_params
 
 GROUPS = {
     group.name: sorted(p.stem for p in group.glob("*.yaml"))

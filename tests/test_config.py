@@ -6,9 +6,10 @@ import copy
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
 
 from tiktok_verified.config import ConfigError, load_params, parse_params
+
+from conftest import REPO_ROOT
 
 RAW = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
 

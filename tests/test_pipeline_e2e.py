@@ -10,6 +10,7 @@ import subprocess
 import polars as pl
 import pytest
 import yaml
+
 from conftest import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +37,12 @@ def committed(rel: str) -> bytes:
     return subprocess.run(
         ["git", "show", f"HEAD:{rel}"], cwd=REPO_ROOT, capture_output=True, check=True
     ).stdout
+
+
+def without_report(lock_text: str) -> dict:
+    lock = yaml.safe_load(lock_text)
+    lock["stages"].pop("report")
+    return lock
 
 
 def load(repo, rel):
@@ -85,9 +92,8 @@ def assert_sound_outputs(repo, rows_in: int):
     return data, metrics, cm
 
 
-def test_real_file_pipeline(make_repo, real_csv):
-    repo = make_repo(csv=real_csv)
-    repo.pipeline()
+def test_real_file_pipeline(real_run, real_csv):
+    repo = real_run
     data, metrics, cm = assert_sound_outputs(repo, rows_in=19_382)
     assert data["source"] == "real"
     assert data["rows_kept"] == 19_084
@@ -107,13 +113,43 @@ def test_real_file_pipeline(make_repo, real_csv):
     # The committed metrics are exactly what the committed code produces on the real file.
     for rel in METRIC_FILES:
         assert repo.path(rel).read_bytes() == committed(rel), rel
-    assert repo.path("dvc.lock").read_bytes() == committed("dvc.lock")
+    # dvc.lock too, but for the report stage, whose outputs name the commit they were made at.
+    assert without_report(repo.path("dvc.lock").read_text()) == without_report(
+        committed("dvc.lock").decode()
+    )
 
     # Nothing of the data or model lands in git.
     status = repo.run("git", "status", "--porcelain", "--ignored").stdout
     for line in status.splitlines():
         if line.startswith(("??", " M", "M ", "A ")):
             assert not line.endswith((".parquet", ".skops", ".csv")), line
+
+
+def test_reports_and_notebook_from_the_real_run(real_run):
+    import nbclient
+    import nbformat
+
+    repo = real_run
+    metrics = load(repo, "metrics/metrics.json")
+    summary = repo.path("reports/executive_summary.md").read_text()
+    assert f"classifies {100 * metrics['test']['accuracy']:.1f}% correctly" in summary
+    assert "SYNTHETIC" not in summary
+    assert repo.path("reports/executive_summary.html").stat().st_size > 5_000
+    assert "## Execute" in repo.path("reports/pace_strategy.md").read_text()
+
+    notebook = nbformat.read(repo.path("notebooks/verified_status_walkthrough.ipynb"), 4)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(repo.path("notebooks"))}},
+    )
+    client.execute()  # raises CellExecutionError on any failing cell
+    printed = "".join(
+        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert f"accuracy {metrics['test']['accuracy']:.4f}" in printed
+    assert f"recomputed accuracy {metrics['test']['accuracy']:.4f}" in printed
 
 
 def test_queued_experiment_uses_the_course_file(make_repo, real_csv):

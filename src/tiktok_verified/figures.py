@@ -60,9 +60,11 @@ def confusion_svg(matrix: list[list[int]], labels: list[str], width: int = 300) 
     return "".join(parts)
 
 
-def forest_svg(rows: list[dict], width: int = 420, title: str = "Odds ratio (95% CI)") -> str:
+def forest_svg(
+    rows: list[dict], width: int = 420, row_height: int = 20, title: str = "Odds ratio (95% CI)"
+) -> str:
     """Odds ratios with intervals on a log axis; rows need label, odds_ratio, ci_low, ci_high."""
-    row_h, top, label_w, right = 20, 28, 170, 14
+    row_h, top, label_w, right = row_height, 24, 190, 14
     height = top + row_h * len(rows) + 26
     values = [v for r in rows for v in (r["ci_low"], r["ci_high"], r["odds_ratio"])]
     lo = min(min(values), 1.0) / 1.15

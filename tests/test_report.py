@@ -1,0 +1,172 @@
+"""The reports say exactly what the metrics files say, and look right in a browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tiktok_verified import report
+
+from conftest import REPO_ROOT
+
+METRICS = REPO_ROOT / "metrics"
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[report.Inputs, Path]:
+    out = tmp_path / "reports"
+    inp = report.build(METRICS, out, commit="abc123")
+    return inp, out
+
+
+def synthetic_metrics(tmp_path: Path) -> Path:
+    metrics = tmp_path / "metrics"
+    shutil.copytree(METRICS, metrics)
+    data = json.loads((metrics / "data.json").read_text())
+    data["source"] = "synthetic"
+    data["path"] = "synthetic(rows=19382, seed=0)"
+    (metrics / "data.json").write_text(json.dumps(data))
+    return metrics
+
+
+def test_numbers_are_the_metrics_files(built):
+    inp, out = built
+    md = (out / "executive_summary.md").read_text()
+    html = (out / "executive_summary.html").read_text()
+    t = inp.metrics["test"]
+    cm = inp.confusion
+    for text in (md, html):
+        assert f"classifies {100 * t['accuracy']:.1f}% correctly" in text
+        assert (
+            f"recall: {cm['true_positive']:,} of {cm['true_positive'] + cm['false_negative']:,}"
+            in text
+        )
+        assert (
+            f"precision: {cm['true_positive']:,} of {cm['true_positive'] + cm['false_positive']:,}"
+            in text
+        )
+        assert f"finds {100 * t['recall']:.0f}% of the videos" in text
+        assert f"only {100 * t['precision']:.0f}% of the videos it" in text
+    svg = (out / "figures" / "confusion_matrix.svg").read_text()
+    for count in (
+        cm["true_negative"],
+        cm["false_positive"],
+        cm["false_negative"],
+        cm["true_positive"],
+    ):
+        assert f">{count:,}<" in svg
+        assert f">{count:,}<" in html  # the figure is inlined
+    top = inp.coefficients["strongest"][0]
+    assert f"{top['odds_ratio']:.2f} times the odds" in md
+    assert f"95% CI {top['ci_low']:.2f} to {top['ci_high']:.2f}" in md
+    for check in inp.assumptions["checks"].values():
+        assert f"| {check['name']} | {check['verdict'].upper()} |" in md
+    assert inp.data["sha256"][:16] in md and "commit abc123" in md
+
+
+def test_no_number_is_typed_by_hand(built):
+    """Every number of 3+ digits in the summary comes from the inputs (or is a sum of
+    confusion-matrix cells: flagged = TP + FP, verified = TP + FN)."""
+    inp, out = built
+    md = (out / "executive_summary.md").read_text()
+    cm = inp.confusion
+    tp = cm["true_positive"]
+    derived = [tp + cm["false_positive"], tp + cm["false_negative"]]
+    sources = json.dumps(
+        [
+            derived,
+            inp.data,
+            inp.metrics,
+            inp.confusion,
+            inp.coefficients,
+            inp.assumptions,
+            inp.cv,
+            inp.split,
+            inp.features,
+        ]
+    )
+    for number in set(re.findall(r"(?<![\d.])\d{3,}(?![\d.])", md.replace(",", ""))):
+        assert number in sources.replace(",", "") or number in inp.data["sha256"], number
+
+
+def test_synthetic_banner_exactly_when_synthetic(built, tmp_path):
+    _, out = built
+    for name in ("executive_summary.md", "executive_summary.html", "pace_strategy.md"):
+        assert "SYNTHETIC" not in (out / name).read_text()
+    synth_out = tmp_path / "synth"
+    inp = report.build(synthetic_metrics(tmp_path), synth_out, commit="abc123")
+    assert inp.synthetic
+    md = (synth_out / "executive_summary.md").read_text()
+    assert md.startswith("> **SYNTHETIC DATA")
+    html = (synth_out / "executive_summary.html").read_text()
+    assert html.index("class='banner'") < html.index("<h1>")
+    assert (synth_out / "pace_strategy.md").read_text().startswith("> **SYNTHETIC DATA")
+
+
+def test_html_is_self_contained(built):
+    _, out = built
+    html = (out / "executive_summary.html").read_text()
+    assert "<script" not in html and "<link" not in html and " src=" not in html
+    assert not re.findall(r"https?://(?!www\.w3\.org/2000/svg)", html)
+
+
+def test_pace_answers_cover_every_stage_with_figures(built):
+    inp, out = built
+    pace = (out / "pace_strategy.md").read_text()
+    for heading in ("## Plan", "## Analyze", "## Construct", "## Execute"):
+        assert heading in pace
+    assert f"{inp.data['rows_in']:,} rows" in pace
+    assert f"{inp.confusion['false_positive']:,} false positives" in pace
+
+
+def test_committed_reports_match_the_committed_metrics(tmp_path):
+    """reports/ were regenerated with the metrics they show (only the commit line differs)."""
+    inp = report.build(METRICS, tmp_path, commit="X")
+    committed = (REPO_ROOT / "reports" / "executive_summary.md").read_text()
+    fresh = (tmp_path / "executive_summary.md").read_text()
+    strip = re.compile(r"Code: commit [^.]*\.")
+    assert strip.sub("", committed) == strip.sub("", fresh)
+    assert inp.metrics["test"]["rows"] > 0
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium not installed (.ci/run installs it)"
+)
+def test_html_prints_to_one_page_and_renders(built, tmp_path):
+    _, out = built
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    url = (out / "executive_summary.html").resolve().as_uri()
+    pdf, png = tmp_path / "page.pdf", tmp_path / "page.png"
+    subprocess.run(
+        [*flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", url],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes())
+    assert len(pages) == 1
+    subprocess.run(
+        [*flags, "--hide-scrollbars", "--window-size=794,1123", f"--screenshot={png}", url],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert png.stat().st_size > 50_000  # text and figures, not a blank page
