@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import polars as pl
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from tiktok_verified import evaluate, ingest, synthetic
+from tiktok_verified import evaluate, inference, ingest, synthetic
 from tiktok_verified import model as model_lib
 from tiktok_verified.features import Y, build_features
 from tiktok_verified.split import make_split
@@ -42,20 +44,39 @@ def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
         "author_ban_status_under review",
         "author_ban_status_banned",
     ]
+    numeric = X[list(params.features.numeric) + list(params.features.text)].to_numpy()
+    mean, sd = numeric.mean(axis=0), numeric.std(axis=0)
     encoded = np.column_stack(
         [
             (X["claim_status"] == "opinion"),
             (X["author_ban_status"] == "under review"),
             (X["author_ban_status"] == "banned"),
-            X[list(params.features.numeric) + list(params.features.text)].to_numpy(),
+            (numeric - mean) / sd,
         ]
     ).astype(float)
+    assert params.model.standardize
     plain = LogisticRegression(max_iter=800, random_state=0).fit(encoded, train[Y].to_numpy())
-    np.testing.assert_allclose(pipeline.named_steps["classify"].coef_, plain.coef_, rtol=1e-6)
-    table = coefficient_table(pipeline)
-    assert table["coefficients"]["claim_status_opinion"]["odds_ratio"] == pytest.approx(
-        np.exp(plain.coef_[0][0])
+    np.testing.assert_allclose(pipeline.named_steps["classify"].coef_, plain.coef_, rtol=1e-5)
+    # The reported coefficients are in raw units: per SD coefficient / SD.
+    table = coefficient_table(pipeline)["coefficients"]
+    assert table["claim_status_opinion"]["odds_ratio"] == pytest.approx(np.exp(plain.coef_[0][0]))
+    views = 3 + list(params.features.numeric).index("video_view_count")
+    assert table["video_view_count"]["coef"] == pytest.approx(
+        plain.coef_[0][views] / sd[views - 3], rel=1e-5
     )
+    # Unpenalised, scaling changes nothing: raw-unit coefficients agree with statsmodels'
+    # Newton fit on the raw design (which, unlike lbfgs on raw counts, converges).
+    raw = inference.fit_logit(
+        np.column_stack([encoded[:, :3], numeric]), train[Y].to_numpy(), names
+    )
+    unpenalised = dataclasses.replace(
+        params, model=dataclasses.replace(params.model, penalized=False)
+    )
+    table = coefficient_table(fit(train, unpenalised)[0])["coefficients"]
+    # (sklearn's lbfgs stops at tol=1e-4, so agreement is to a few %; a unit mistake in the
+    # conversion would be off by orders of magnitude.)
+    for k, name in enumerate(names[3:], start=3):
+        assert table[name]["coef"] == pytest.approx(raw.params[k + 1], rel=5e-2), name
 
 
 def test_saved_model_is_byte_stable_and_predicts_the_same(parts, fitted, tmp_path):
