@@ -170,3 +170,14 @@ def test_html_prints_to_one_page_and_renders(built, tmp_path):
         timeout=120,
     )
     assert png.stat().st_size > 50_000  # text and figures, not a blank page
+
+
+def test_readme_results_match_the_metrics():
+    readme = (REPO_ROOT / "README.md").read_text()
+    test = json.loads((METRICS / "metrics.json").read_text())["test"]
+    cm = json.loads((METRICS / "confusion_matrix.json").read_text())["matrix"]
+    for key in ("accuracy", "precision", "recall", "balanced_accuracy", "roc_auc"):
+        assert f"| {test[key]:.3f} |" in readme, key
+    assert f"| **not verified** | {cm[0][0]:,} | {cm[0][1]:,} |" in readme
+    assert f"| **verified** | {cm[1][0]:,} | {cm[1][1]:,} |" in readme
+    assert f"held-out ({test['rows']:,} videos)" in readme
