@@ -24,17 +24,17 @@ def parts():
     videos = ingest.ingest_bytes(synthetic.csv_bytes(19_382, seed=2), "stand-in").frame
     features = build_features(videos, params.features).collect()
     result = make_split(features, params)
-    return params, result.train, result.test
+    return params, result.train, result.test, result.train_original
 
 
 @pytest.fixture(scope="module")
 def fitted(parts):
-    params, train, _ = parts
+    params, train, *_ = parts
     return fit(train, params)
 
 
 def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
-    params, train, _ = parts
+    params, train, *_ = parts
     pipeline, info = fitted
     assert info["converged"] and info["train_rows"] == train.height
     X = model_lib.design(train, params.features)
@@ -80,7 +80,7 @@ def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
 
 
 def test_saved_model_is_byte_stable_and_predicts_the_same(parts, fitted, tmp_path):
-    params, _, test = parts
+    params, _, test, _ = parts
     pipeline, _ = fitted
     a, b = tmp_path / "a.skops", tmp_path / "b.skops"
     model_lib.save(pipeline, a)
@@ -101,7 +101,7 @@ def test_loading_garbage_fails_clearly(tmp_path):
 
 
 def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
-    params, train, test = parts
+    params, _, test, train = parts
     metrics, cm, predictions, curves = evaluate.evaluate(fitted[0], train, test, params)
     (tn, fp), (fn, tp) = cm["matrix"]
     t = metrics["test"]
@@ -131,10 +131,29 @@ def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
 
 
 def test_threshold_moves_precision_and_recall(parts, fitted):
-    params, _, test = parts
+    params, _, test, _ = parts
     y = model_lib.outcome(test)
     _, low = evaluate.predict(fitted[0], test, params, 0.3)
     _, high = evaluate.predict(fitted[0], test, params, 0.7)
     lo, hi = evaluate.classification_metrics(y, low), evaluate.classification_metrics(y, high)
     assert lo["recall"] >= hi["recall"]
     assert low.sum() >= high.sum()
+
+
+def test_no_skill_reference_and_the_configured_threshold(parts, fitted):
+    params, _, test, train = parts  # evaluate gets the training part as split
+    odd = dataclasses.replace(params, evaluate=dataclasses.replace(params.evaluate, threshold=0.37))
+    metrics, _, _, curves = evaluate.evaluate(fitted[0], train, test, odd)
+    base = metrics["no_skill"]["test"]
+    y = model_lib.outcome(test)
+    q = model_lib.outcome(train).mean()  # the constant probability: training share verified
+    assert base["accuracy"] == pytest.approx(1 - y.mean())  # everyone "not verified"
+    assert (base["recall"], base["balanced_accuracy"], base["roc_auc"]) == (0.0, 0.5, 0.5)
+    assert base["average_precision"] == pytest.approx(y.mean())
+    assert base["log_loss"] == pytest.approx(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+    assert base["brier"] == pytest.approx(np.mean((y - q) ** 2))
+    table = curves["thresholds"]
+    assert table["threshold"].is_sorted() and 0.37 in table["threshold"].to_list()
+    row = table.filter(pl.col("threshold") == 0.37).row(0, named=True)
+    t = metrics["test"]
+    assert (row["precision"], row["recall"]) == pytest.approx((t["precision"], t["recall"]))

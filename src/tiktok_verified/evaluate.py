@@ -72,6 +72,13 @@ def all_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
     return {**classification_metrics(y, pred), **probability_metrics(y, proba)}
 
 
+def no_skill_metrics(y_train: np.ndarray, y_test: np.ndarray, threshold: float) -> dict:
+    """The reference a model must beat: every video gets the training part's verified share
+    as its probability (so, at the usual thresholds, every video is called not verified)."""
+    constant = np.full(len(y_test), float(np.mean(y_train)))
+    return all_metrics(y_test, constant, threshold)
+
+
 def confusion(y: np.ndarray, pred: np.ndarray) -> dict:
     matrix = confusion_matrix(y, pred, labels=[0, 1])
     (tn, fp), (fn, tp) = matrix.tolist()
@@ -145,11 +152,13 @@ def evaluate(pipeline: Pipeline, train: pl.DataFrame, test: pl.DataFrame, params
         "resample": params.resample.strategy,
         "train": all_metrics(y_train, p_train, threshold),
         "test": all_metrics(y_test, p_test, threshold),
+        "no_skill": {"test": no_skill_metrics(y_train, y_test, threshold)},
     }
+    grid = sorted({*THRESHOLD_GRID, threshold})
     curves = {
         "roc": roc_table(y_test, p_test),
         "precision_recall": precision_recall_table(y_test, p_test),
-        "thresholds": threshold_table(y_test, p_test),
+        "thresholds": threshold_table(y_test, p_test, grid),
     }
     return metrics, confusion(y_test, pred_test), predictions_table(y_test, pred_test), curves
 
