@@ -210,13 +210,13 @@ def assumption_rows(assumptions: dict) -> list[dict]:
     return rows
 
 
-def left_out_words(mc: dict) -> str:
-    """The counts the model leaves out, with the figures of the VIF rule behind it."""
+def left_out_words(mc: dict, why: bool = False) -> str:
+    """The counts the model leaves out, with their VIF among all counts (the rule's figure)."""
     if not mc["dropped"]:
         return "no count"
     vif = mc["vif_with_every_count"]
-    out = ", ".join(f"{label(c)} (VIF {vif[c]:.1f} among all counts)" for c in mc["dropped"])
-    if "video_like_count" in mc["dropped"]:
+    out = ", ".join(f"{label(c)} (VIF {vif[c]:.1f})" for c in mc["dropped"])
+    if why and "video_like_count" in mc["dropped"]:
         out += f", which move with views (r = {mc['like_vs_view_r']:.2f})"
     if not mc["configuration_follows_rule"]:
         out += ", not what the VIF rule would leave out"
@@ -275,7 +275,7 @@ def executive_summary(inp: Inputs) -> list[Block]:
                 f"**Predictors** ({n_pred}): "
                 + ", ".join(label(c) for c in inp.features["predictors"])
                 + ".",
-                f"**Left out**: {left_out_words(mc)}; "
+                f"**Left out**: {left_out_words(mc, why=True)}; "
                 f"{d['rows_dropped']['incomplete']:,} videos with missing details; "
                 f"{d['rows_dropped']['duplicate_video_id']:,} duplicates.",
                 f"**Method**: logistic regression; {pct(1 - inp.split['test_size'], 0)} of "
@@ -564,7 +564,7 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         (
             "ul",
             [
-                f"Left out for collinearity: {left_out_words(mc)}, by the rule that drops the "
+                f"Left out for collinearity: {left_out_words(mc, why=True)}, by the rule that drops the "
                 "count with the largest variance inflation factor while any exceeds 5; the "
                 f"highest remaining VIF is {mc['max_vif']:.1f}.",
                 f"Outliers: {cap_words}, with limits learned from the training part only.",
