@@ -564,9 +564,9 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         (
             "ul",
             [
-                f"Left out for collinearity: {left_out_words(mc, why=True)}, by the rule that drops the "
-                "count with the largest variance inflation factor while any exceeds 5; the "
-                f"highest remaining VIF is {mc['max_vif']:.1f}.",
+                f"Left out for collinearity: {left_out_words(mc, why=True)}, by the rule "
+                "that drops the count with the largest variance inflation factor while any "
+                f"exceeds 5; the highest remaining VIF is {mc['max_vif']:.1f}.",
                 f"Outliers: {cap_words}, with limits learned from the training part only.",
                 f"Class imbalance handled by `{inp.metrics['resample']}` "
                 f"({_resample_words(inp.metrics['resample'])}).",
