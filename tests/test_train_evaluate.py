@@ -37,6 +37,7 @@ def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
     params, train, *_ = parts
     pipeline, info = fitted
     assert info["converged"] and info["train_rows"] == train.height
+    assert info["resample"] == "upsample" and info["class_weight"] is None
     X = model_lib.design(train, params.features)
     names = model_lib.feature_names(pipeline)
     assert names[:3] == [

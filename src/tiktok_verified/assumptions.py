@@ -292,8 +292,9 @@ def check_all(
     ]
     verdicts = [c["verdict"] for c in checks]
     return {
+        "resample": split_report["resample"],
         "rows": train.height,
-        "rows_used": "training part as split, before resampling",
+        "rows_used": "training part as split, one row per video (before any resampling)",
         "sampled_from": sampled_from,
         "summary": {v: verdicts.count(v) for v in ("pass", "warn", "fail")},
         "checks": {_key(c["name"]): c for c in checks},

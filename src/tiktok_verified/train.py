@@ -37,6 +37,7 @@ def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
         "C": params.model.C if params.model.penalized else None,
         "l1_ratio": params.model.l1_ratio,
         "solver": params.model.solver,
+        "resample": params.resample.strategy,
         "class_weight": class_weight,
         "train_rows": int(len(y)),
         "iterations": n_iter,
