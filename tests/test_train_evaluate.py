@@ -158,3 +158,23 @@ def test_no_skill_reference_and_the_configured_threshold(parts, fitted):
     row = table.filter(pl.col("threshold") == 0.37).row(0, named=True)
     t = metrics["test"]
     assert (row["precision"], row["recall"]) == pytest.approx((t["precision"], t["recall"]))
+
+
+def test_prior_correction_moves_probabilities_to_the_real_base_rate(parts, fitted):
+    # By hand: a balanced-fit probability of 0.8, real share 10%: odds 4 * (1/9) / 1.
+    q = evaluate.prior_corrected(np.array([0.5, 0.8]), fitted=0.5, true=0.1)
+    np.testing.assert_allclose(q, [0.1, (4 / 9) / (1 + 4 / 9)], rtol=1e-12)
+    np.testing.assert_allclose(evaluate.prior_corrected(np.array([0.3]), 0.2, 0.2), [0.3])
+    params, _, test, train = parts
+    metrics, *_ = evaluate.evaluate(fitted[0], train, test, params)
+    t = metrics["test"]
+    y = model_lib.outcome(test)
+    p = evaluate.predict_proba(fitted[0], test, params)
+    share = model_lib.outcome(train).mean()
+    corrected = evaluate.prior_corrected(p, 0.5, share)
+    assert t["brier_prior_corrected"] == pytest.approx(np.mean((y - corrected) ** 2))
+    # The upsampled model's raw probabilities are far too high for a 6% class; corrected,
+    # it beats the no-skill reference that its raw log loss and Brier lose to.
+    base = metrics["no_skill"]["test"]
+    assert t["log_loss"] > base["log_loss"] > t["log_loss_prior_corrected"]
+    assert t["brier"] > base["brier"] > t["brier_prior_corrected"]
