@@ -190,7 +190,9 @@ def box_tidwell(train: pl.DataFrame, cfg: Features) -> dict:
     return {
         "name": "Linearity of the logit (Box-Tidwell)",
         "verdict": _verdict(not nonlinear, warn=True),
-        "rule": f"x*ln(x) term per continuous predictor; p < {ALPHA}/{len(continuous)} "
+        "rule": "x*ln(x) term per continuous predictor (x in SD units, shifted to a minimum "
+        "of 1 where it has smaller values, shift given), all in one fit; "
+        f"p < {ALPHA}/{len(continuous)} "
         "(Bonferroni) flags non-linearity: warn, since with thousands of rows small departures "
         "are significant and the fitted odds ratios are then averages over the range",
         "figures": {"tests": tests, "non_linear": nonlinear},
