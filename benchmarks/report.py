@@ -69,20 +69,24 @@ def stages_ran(runs: Sequence[dict], key: str) -> str:
     return ", ".join(names) if names else "none"
 
 
-def stage_table(stage_medians: dict, total_wall: float | None) -> str:
+def stage_table(stage_medians: dict, total_wall: float | None, imports: dict | None = None) -> str:
     rows = []
     for name, s in stage_medians.items():
         share = None if not total_wall or s["wall_s"] is None else s["wall_s"] / total_wall
-        rows.append(
-            (
-                name,
-                fmt_s(s["wall_s"]),
-                fmt_s(s["cpu_s"]),
-                fmt_mib(s["maxrss_mib"]),
-                "–" if share is None else f"{100 * share:.0f}%",
-            )
-        )
-    return md_table(("stage", "wall", "CPU (user+sys)", "peak RSS", "share of wall"), rows)
+        row = [
+            name,
+            fmt_s(s["wall_s"]),
+            fmt_s(s["cpu_s"]),
+            fmt_mib(s["maxrss_mib"]),
+            "–" if share is None else f"{100 * share:.0f}%",
+        ]
+        if imports is not None:
+            row.append(fmt_s(imports.get(name, {}).get("wall_s")))
+        rows.append(row)
+    headers = ["stage", "wall", "CPU (user+sys)", "peak RSS", "share of wall"]
+    if imports is not None:
+        headers.append("of which: importing its module")
+    return md_table(headers, rows)
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -215,7 +219,7 @@ def real_section(real: dict) -> str:
         f"`dvc add` {fmt_s(add_wall)} + `dvc repro` {fmt_s(repro_wall)}; DVC's own share of "
         f"`dvc repro` {fmt_s(_overhead(repro_wall, full_stages))}):",
         "",
-        stage_table(full_stages, full_wall),
+        stage_table(full_stages, full_wall, real.get("imports")),
         "",
         "Ratios ours / pandas (wall): whole pipeline "
         f"{fmt_ratio(ratio(full_wall, pandas))}; the course's steps only "

@@ -40,6 +40,7 @@ from benchmarks.measure import (
     CommandFailed,
     Measured,
     dvc_usage,
+    median,
     parse_sizes,
     read_probe,
     run_measured,
@@ -185,6 +186,25 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
             }
         )
     return {"rows": None, "csv": str(csv), "repeats": repeats, "runs": runs}
+
+
+def bench_imports(tmp: Path, repeats: int = 3) -> dict:
+    """Wall time and peak RSS of importing each stage's module and nothing else: the fixed
+    start-up cost every run of that stage pays, whatever the data size."""
+    s = Scratch(tmp, "imports", csv=None)
+    out = {}
+    for name, cmd in s.commands.items():
+        module = cmd.split()[2]
+        runs = [s.measure(PYTHON, "-c", f"import {module}", probe=False) for _ in range(repeats)]
+        out[name] = {
+            "module": module,
+            "wall_s": median(r.wall_s for r in runs),
+            "maxrss_mib": median(r.maxrss_mib for r in runs),
+            "cpu_s": median(r.cpu_s for r in runs),
+        }
+    s.remove()
+    log("imports: " + ", ".join(f"{k} {v['wall_s']:.2f} s" for k, v in out.items()))
+    return out
 
 
 def bench_synthetic(tmp: Path, rows: int, repeats: int, standardize: bool) -> dict:
@@ -348,15 +368,24 @@ def main(argv: list[str] | None = None) -> int:
             log("the course file is absent: skipping the real-file scenarios")
         elif config["real_repeats"] > 0:
             results["real"] = bench_real(tmp, csv, config["real_repeats"], standardize)
+            results["real"]["imports"] = bench_imports(tmp)
+            _save_partial(json_path, results)
         for rows, repeats in sorted(config["sizes"].items()):
             results["synthetic"][str(rows)] = bench_synthetic(tmp, rows, repeats, standardize)
+            _save_partial(json_path, results)
     results["load_after"] = load_average()
     results["finished"] = dt.datetime.now().isoformat(timespec="seconds")
-    args.out_dir.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=1) + "\n")
     md_path.write_text(report.render(results, _findings()))
     log(f"wrote {md_path} and {json_path}")
     return 0
+
+
+def _save_partial(json_path: Path, results: dict) -> None:
+    """Keep what is measured so far (a long run can be rendered with --report-only)."""
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = {**results, "load_after": load_average(), "finished": "(partial)"}
+    json_path.write_text(json.dumps(partial, indent=1) + "\n")
 
 
 def _findings() -> str:
