@@ -127,6 +127,25 @@ def stage_commands(dvc_yaml: str) -> dict[str, str]:
     return {name: stage["cmd"] for name, stage in stages.items()}
 
 
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def command_words(cmd: str) -> list[str]:
+    """A stage command's words without leading `VAR=value` environment assignments."""
+    words = shlex.split(cmd)
+    while words and _ASSIGNMENT.match(words[0]):
+        words.pop(0)
+    return words
+
+
+def stage_module(cmd: str) -> str | None:
+    """The module a `[VAR=value ...] python -m module args...` stage command runs, else None."""
+    words = command_words(cmd)
+    if len(words) >= 3 and words[1] == "-m":
+        return words[2]
+    return None
+
+
 def _module_path_suffixes(module: str) -> tuple[str, str]:
     path = module.replace(".", "/")
     return f"/{path}.py", f"/{path}/__main__.py"
@@ -138,10 +157,11 @@ def match_stage(argv: Sequence[str], commands: dict[str, str]) -> str | None:
     if not argv:
         return None
     for name, cmd in commands.items():
-        tokens = shlex.split(cmd)
-        if len(tokens) < 3 or tokens[1] != "-m":
+        module = stage_module(cmd)
+        if module is None:
             continue
-        if argv[0].endswith(_module_path_suffixes(tokens[2])) and list(argv[1:]) == tokens[3:]:
+        args = command_words(cmd)[3:]
+        if argv[0].endswith(_module_path_suffixes(module)) and list(argv[1:]) == args:
             return name
     return None
 

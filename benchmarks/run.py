@@ -47,6 +47,7 @@ from benchmarks.measure import (
     run_measured,
     set_param_text,
     stage_commands,
+    stage_module,
     stage_usage,
 )
 from tests.conftest import new_repo, tool_env
@@ -82,6 +83,9 @@ class Scratch:
         if not keep_lock:
             self.repo.run("git", "rm", "-q", "dvc.lock")
             self.repo.commit("no dvc.lock: every stage runs")
+        # Stage commands may set PYTHONPATH=src themselves (replacing ours): the probe then
+        # loads from the scratch copy's src/ (untracked there, so no DVC hash changes).
+        shutil.copyfile(PROBE_DIR / "sitecustomize.py", self.root / "src" / "sitecustomize.py")
         self.probe_log = base / "probe.jsonl"
         self.env = dict(self.repo.env)
         self.env["PYTHONPATH"] = os.pathsep.join(
@@ -190,7 +194,9 @@ def bench_imports(tmp: Path, repeats: int = 3) -> dict:
     s = Scratch(tmp, "imports", csv=None)
     out = {}
     for name, cmd in s.commands.items():
-        module = cmd.split()[2]
+        module = stage_module(cmd)
+        if module is None:
+            continue
         runs = [s.measure(PYTHON, "-c", f"import {module}", probe=False) for _ in range(repeats)]
         out[name] = {
             "module": module,

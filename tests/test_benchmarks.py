@@ -27,16 +27,31 @@ def test_stage_commands_follow_dvc_yaml():
 def test_match_stage_by_module_file_and_arguments():
     commands = measure.stage_commands(DVC_YAML)
     for name, cmd in commands.items():
-        _, _, module, *args = cmd.split()
+        _, _, module, *args = measure.command_words(cmd)
         argv = [f"/somewhere/src/{module.replace('.', '/')}.py", *args]
         assert measure.match_stage(argv, commands) == name
-    ingest_args = commands["ingest"].split()[3:]
+    ingest_args = measure.command_words(commands["ingest"])[3:]
     assert (
         measure.match_stage(["/x/tiktok_verified/ingest.py", *ingest_args[:-1]], commands) is None
     )
     assert measure.match_stage(["/x/tiktok_verified/features.py", *ingest_args], commands) is None
     assert measure.match_stage(["/x/other/ingest.py", *ingest_args], commands) is None
     assert measure.match_stage([], commands) is None
+
+
+def test_stage_module_skips_environment_assignments():
+    assert measure.stage_module("python -m pkg.mod --a 1") == "pkg.mod"
+    assert measure.stage_module("PYTHONPATH=src A_B=1 python -m pkg.mod --a 1") == "pkg.mod"
+    assert measure.command_words("PYTHONPATH=src python -m m --x 'a b'") == [
+        "python",
+        "-m",
+        "m",
+        "--x",
+        "a b",
+    ]
+    assert measure.stage_module("dvc plots show") is None
+    commands = {"s": "PYTHONPATH=src python -m pkg.s --x 1"}
+    assert measure.match_stage(["/r/src/pkg/s.py", "--x", "1"], commands) == "s"
 
 
 def test_dvc_subcommand():
