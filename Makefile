@@ -21,7 +21,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help env repro pipeline test params params-check lint format pr-report plots-template
+.PHONY: help env repro pipeline test params params-check lint format pr-report pr-compare plots-template
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,9 +60,10 @@ params: env ## regenerate params.yaml from conf/ (what `dvc exp run` does)
 params-check: env ## fail if params.yaml has drifted from conf/
 	$(VENV)/bin/python -m tiktok_verified.compose --check
 
-pr-report: env ## reproduce, then compare with BASE (default main): reports/pr_report.md
-	@$(MAKE) --no-print-directory pipeline
-	$(VENV)/bin/python -m tiktok_verified.pr_report --base "$(BASE)" \
+pr-report: env pr-compare ## reproduce, then compare with BASE (default main): reports/pr_report.md
+
+pr-compare: pipeline ## pr-report in the current environment (used by `pr-report` and the e2e tests)
+	python -m tiktok_verified.pr_report --base "$(BASE)" \
 	  --out reports/pr_report.md --plots-dir reports/pr_plots
 
 plots-template: env ## rebuild .dvc/offline_plots.html (needs npm; the result is committed)
