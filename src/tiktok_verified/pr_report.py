@@ -166,8 +166,9 @@ def changed_files(base: str, cwd: Path) -> list[str]:
 
 
 def pipeline_status(cwd: Path) -> dict:
-    """`dvc status`: empty when every stage's outputs match dvc.lock and its inputs."""
-    return dvc_json(["status"], cwd)
+    """`dvc status dvc.yaml`: empty when every stage's outputs match dvc.lock and its inputs.
+    (Not the raw file's pointer, whose data is absent wherever the stand-in is used.)"""
+    return dvc_json(["status", "dvc.yaml"], cwd)
 
 
 def remotes(cwd: Path) -> dict[str, str]:
@@ -249,10 +250,15 @@ def _vegalite_version(spec: dict) -> str:
     return max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
-def static_spec(spec: dict) -> dict:
+def static_spec(spec: dict, revisions: list[str] | None = None) -> dict:
     """A spec for a still image: toggles that a reader cannot click (DVC's confusion template
-    hides the cell counts behind a `showValues` checkbox) are switched on."""
+    hides the cell counts behind a `showValues` checkbox) are switched on, and the data is put
+    in `revisions` order (DVC always puts the workspace first; BASE reads better on the left)."""
     spec = json.loads(json.dumps(spec))
+    values = spec.get("data", {}).get("values")
+    if revisions and isinstance(values, list):
+        rank = {rev: i for i, rev in enumerate(revisions)}
+        values.sort(key=lambda row: rank.get(row.get("rev"), len(rank)))
     for param in spec.get("params", []):
         if param.get("name") == "showValues":
             param["value"] = True
@@ -272,7 +278,7 @@ def render_plots(base: str, out_dir: Path, cwd: Path) -> list[tuple[str, Path, P
         for k, entry in enumerate(entries):
             if entry.get("type") != "vega":
                 continue
-            spec = static_spec(entry["content"])
+            spec = static_spec(entry["content"], [base, "workspace"])
             version = _vegalite_version(spec)
             stem = _plot_file_stem(plot_id) + (f"-{k}" if k else "")
             png, svg = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
@@ -341,7 +347,11 @@ def fmt_delta(old: Any, new: Any) -> str:
         return "changed"
     if d == 0:
         return "0"
-    return f"{d:+,}" if isinstance(d, int) else f"{d:+.4g}"
+    if isinstance(d, int):
+        return f"{d:+,}"
+    if abs(d) >= 1e-6:
+        return f"{d:+,.6f}".rstrip("0").rstrip(".")
+    return f"{d:+.3g}"
 
 
 def verdict(metric: str, old: Any, new: Any) -> str:
@@ -387,6 +397,7 @@ class Context:
     base_rev: str  # the revision compared against (BASE, or its re-run)
     base_short: str
     head_short: str
+    dirty: bool
     base_data: dict | None
     committed_base_data: dict | None
     new_data: dict | None
@@ -568,18 +579,16 @@ def plots_section(
 
 
 def header_section(ctx: Context) -> str:
-    lines = [
-        f"# Pull-request report: `{ctx.base}` ({ctx.base_short}) → this PR ({ctx.head_short})",
-        "",
-    ]
+    head = f"{ctx.head_short} + uncommitted changes" if ctx.dirty else ctx.head_short
+    lines = [f"# Pull-request report: `{ctx.base}` ({ctx.base_short}) → this PR ({head})", ""]
     if ctx.status:
         stale = ", ".join(sorted(ctx.status))
         lines.append(
-            f"> **WARNING: the workspace is not reproduced** (`dvc status` lists {stale}); "
-            "run `make pr-report`, which runs the pipeline first."
+            f"> **WARNING: the workspace is not reproduced** (`dvc status dvc.yaml` lists "
+            f"{stale}); run `make pr-report`, which runs the pipeline first."
         )
     else:
-        lines.append("Pipeline reproduced: `dvc status` reports every stage up to date.")
+        lines.append("Pipeline reproduced: `dvc status dvc.yaml` reports every stage up to date.")
     if ctx.files:
         lines.append("")
         lines.append("Pipeline files changed: " + ", ".join(f"`{f}`" for f in ctx.files) + ".")
@@ -635,6 +644,7 @@ def make_report(
         base_rev=base_rev,
         base_short=base_short,
         head_short=head_short,
+        dirty=bool(run(["git", "status", "--porcelain", "--untracked-files=no"], cwd).stdout),
         base_data=json_at(base_rev, DATA_JSON, cwd),
         committed_base_data=committed_base_data,
         new_data=new_data,
