@@ -12,6 +12,7 @@ from tiktok_verified.pr_report import (
     confusion_section,
     data_section,
     fmt_delta,
+    header_section,
     headline_section,
     metrics_changes,
     params_section,
@@ -31,6 +32,7 @@ def context(**changes) -> Context:
         base_short="aaaa1111",
         head_short="bbbb2222",
         dirty=False,
+        stale_outputs=False,
         base_data=REAL,
         committed_base_data=REAL,
         new_data=REAL,
@@ -194,3 +196,14 @@ def test_metrics_changes_orders_keys_as_in_the_file(tmp_path, monkeypatch):
     assert list(out) == ["metrics/metrics.json", "metrics/assumptions.json"]
     assert list(out["metrics/metrics.json"]) == ["b", "a.y", "a.x"]
     assert out["metrics/metrics.json"]["b"] == {"old": 0, "new": 1}
+
+
+def test_header_flags_unreproduced_work_and_stale_committed_results():
+    assert "reports every stage up to date" in header_section(context())
+    assert "not reproduced** (`dvc status dvc.yaml` lists train)" in header_section(
+        context(status={"train": [{"changed deps": {}}]})
+    )
+    assert "(bbbb2222 + uncommitted changes)" in header_section(context(dirty=True))
+    assert "are stale" in header_section(context(stale_outputs=True))
+    # On the stand-in, the reproduced metrics differ from committed course-file ones: expected.
+    assert "stale" not in header_section(context(stale_outputs=True, new_data=SYNTHETIC))

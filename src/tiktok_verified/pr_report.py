@@ -37,6 +37,9 @@ CONFUSION_JSON = "metrics/confusion_matrix.json"
 METRICS_JSON = "metrics/metrics.json"
 CV_JSON = "metrics/cv.json"
 RAW_CSV = "data/raw/tiktok_dataset.csv"
+#: What a change is made of (vs what the pipeline produces from it).
+INPUTS = ("src", "conf", "dvc.yaml", "params.yaml", "Makefile", "pyproject.toml", "uv.lock")
+OUTPUTS = ("metrics", "dvc.lock")
 
 #: Files shown first, in this order; any other metrics file follows alphabetically.
 FILE_ORDER = (
@@ -397,7 +400,8 @@ class Context:
     base_rev: str  # the revision compared against (BASE, or its re-run)
     base_short: str
     head_short: str
-    dirty: bool
+    dirty: bool  # uncommitted changes to the inputs
+    stale_outputs: bool  # the reproduced metrics/dvc.lock differ from those committed at HEAD
     base_data: dict | None
     committed_base_data: dict | None
     new_data: dict | None
@@ -486,7 +490,9 @@ def headline_section(metrics: dict[str, dict[str, dict]]) -> str:
         [
             "## Held-out metrics (test part, `metrics/metrics.json`)",
             "",
-            table(["metric", "BASE", "this PR", "Δ", "", "CV spread (1 sd across folds)"], rows),
+            table(
+                ["metric", "BASE", "this PR", "Δ", "verdict", "CV spread (1 sd across folds)"], rows
+            ),
             "",
             "A delta smaller than the cross-validation spread is within fold-to-fold noise.",
         ]
@@ -589,6 +595,14 @@ def header_section(ctx: Context) -> str:
         )
     else:
         lines.append("Pipeline reproduced: `dvc status dvc.yaml` reports every stage up to date.")
+    real = (ctx.new_data or {}).get("source") == "real"
+    if ctx.stale_outputs and real and not ctx.dirty:
+        lines += [
+            "",
+            "> **Note:** this run's `metrics/` or `dvc.lock` differ from those committed at "
+            f"{ctx.head_short}: the results committed on the branch are stale (run "
+            "`make pipeline` and commit them).",
+        ]
     if ctx.files:
         lines.append("")
         lines.append("Pipeline files changed: " + ", ".join(f"`{f}`" for f in ctx.files) + ".")
@@ -644,7 +658,8 @@ def make_report(
         base_rev=base_rev,
         base_short=base_short,
         head_short=head_short,
-        dirty=bool(run(["git", "status", "--porcelain", "--untracked-files=no"], cwd).stdout),
+        dirty=bool(run(["git", "status", "--porcelain", "--", *INPUTS], cwd).stdout),
+        stale_outputs=bool(run(["git", "status", "--porcelain", "--", *OUTPUTS], cwd).stdout),
         base_data=json_at(base_rev, DATA_JSON, cwd),
         committed_base_data=committed_base_data,
         new_data=new_data,
