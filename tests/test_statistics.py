@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -153,6 +154,119 @@ def test_influence_reports_cooks_distance_of_a_planted_outlier():
     assert dirty["max_cooks_distance"] > clean["max_cooks_distance"]
 
 
+def test_influence_before_capping_is_the_same_check_on_the_uncapped_rows():
+    frame, cfg = small_frame()
+    videos = frame.with_columns(
+        pl.when(pl.col("video_id") == 0)
+        .then(1e7)
+        .otherwise(pl.col("video_view_count"))
+        .alias("video_view_count")
+    )
+    upper = 12_000.0
+    capped = videos.with_columns(pl.col("video_view_count").clip(upper_bound=upper))
+    caps = {"video_view_count": {"upper": upper, "train_values_capped": 1, "test_values_capped": 0}}
+    restored = assumptions.uncapped(capped, videos.reverse(), ["video_view_count"])
+    assert restored.equals(videos)  # joined back by video id, whatever the row order
+    f = assumptions.influence(capped, cfg, caps, restored)["figures"]
+    assert f["before_capping"] == assumptions.influence_figures(videos, cfg)
+    assert f["before_capping"]["max_leverage"] > 0.5 > f["max_leverage"]
+    assert f["capping"]["video_view_count"]["train_share_capped"] == pytest.approx(1 / 600)
+
+
+def test_vif_elimination_drops_the_most_inflated_column_until_none_exceeds_the_limit():
+    rng = np.random.default_rng(8)
+    n = 2_000
+    a = rng.normal(size=n)
+    b = a + 0.2 * rng.normal(size=n)  # |r| ~ 0.98 with a
+    c = a + b + 0.5 * rng.normal(size=n)
+    d = rng.normal(size=n)
+    dummy = (a + rng.normal(size=n) > 0).astype(float)
+    X = np.column_stack([dummy, a, b, c, d])
+    names = ["dummy", "a", "b", "c", "d"]
+    steps, final = assumptions.vif_elimination(X, names, 5.0, keep=("dummy",))
+
+    def vif_by_regression(M, k):
+        others = np.column_stack([np.ones(n), np.delete(M, k, axis=1)])
+        beta, *_ = np.linalg.lstsq(others, M[:, k], rcond=None)
+        return M[:, k].var() / (M[:, k] - others @ beta).var()
+
+    # By hand: drop the largest VIF among a, b, c, d; recompute; repeat.
+    cols, expected = list(names), []
+    M = X
+    while True:
+        v = {cols[k]: vif_by_regression(M, k) for k in range(len(cols)) if cols[k] != "dummy"}
+        worst = max(v, key=v.get)
+        if v[worst] <= 5.0:
+            break
+        expected.append((worst, v[worst]))
+        M = np.delete(M, cols.index(worst), axis=1)
+        cols.remove(worst)
+    assert [(s["dropped"], s["vif"]) for s in steps] == [
+        (name, pytest.approx(v, rel=1e-9)) for name, v in expected
+    ]
+    assert len(steps) >= 1 and "d" not in [s["dropped"] for s in steps]
+    assert set(final) == set(cols) and max(v for k, v in final.items() if k != "dummy") <= 5.0
+
+
+def test_collinearity_rule_decides_which_counts_enter(params):
+    rng = np.random.default_rng(9)
+    n = 1_500
+    views = rng.lognormal(8, 1, n)
+    frame = pl.DataFrame(
+        {
+            "video_id": np.arange(n),
+            Y: (rng.random(n) < 0.2).astype(np.int8),
+            "video_duration_sec": rng.integers(5, 61, n).astype(float),
+            "video_view_count": views,
+            "video_like_count": views * rng.normal(0.3, 0.01, n),  # r ~ 0.99 with views
+            "video_share_count": rng.lognormal(4, 1, n),
+            "video_download_count": rng.lognormal(2, 1, n),
+            "video_comment_count": rng.lognormal(2, 1, n),
+        }
+    )
+    without = Features(
+        name="t",
+        numeric=("video_duration_sec", "video_view_count", "video_share_count"),
+        categorical=(),
+        text=(),
+        cap_iqr=(),
+        iqr_factor=1.5,
+    )
+    check = assumptions.multicollinearity(frame, frame, without)
+    f = check["figures"]
+    assert f["dropped"] == ["video_like_count", "video_download_count", "video_comment_count"]
+    assert [s["dropped"] for s in f["elimination"]] in (
+        ["video_like_count"],
+        ["video_view_count"],
+    )
+    assert f["vif_with_every_count"]["video_like_count"] > 10
+    assert check["verdict"] == "pass" and f["max_vif"] < 2
+    both = dataclasses.replace(
+        without, numeric=("video_duration_sec", "video_view_count", "video_like_count")
+    )
+    check = assumptions.multicollinearity(frame, frame, both)
+    assert check["verdict"] == "fail" and check["figures"]["max_vif"] > 10
+    assert check["figures"]["configuration_follows_rule"] is False
+
+
+def test_upsampled_rows_would_shrink_standard_errors_as_copies_do():
+    """Every row twice: same estimates, information doubled, so SE / sqrt(2) exactly."""
+    frame, cfg = small_frame()
+    honest = inference.coefficient_inference(frame, cfg)
+    doubled = inference.coefficient_inference(pl.concat([frame, frame]), cfg)
+    for name, c in honest["coefficients"].items():
+        assert doubled["coefficients"][name]["coef"] == pytest.approx(c["coef"], rel=1e-8)
+    cmp = inference.resampled_rows_comparison(honest, doubled)
+    assert cmp["std_err_shrink_factor"]["min"] == pytest.approx(math.sqrt(2), rel=1e-8)
+    assert cmp["std_err_shrink_factor"]["max"] == pytest.approx(math.sqrt(2), rel=1e-8)
+    assert cmp["rows"] == 1_200
+    assert cmp["significant_only_on_resampled_rows"] == [
+        name
+        for name, c in honest["coefficients"].items()
+        if c["p_value"] >= 0.05 > doubled["coefficients"][name]["p_value"]
+    ]
+
+
 def test_cross_validation_folds_are_stratified_and_disjoint():
     y = np.array([1] * 60 + [0] * 940)
     folds = crossval.fold_indices(y, 5, seed=0)
@@ -206,8 +320,34 @@ def test_assumption_report_on_the_course_file(real_csv, params):
         "no_extreme_outliers_or_overly_influential_points",
         "sample_size",
     }
+    assert report["summary"]["fail"] == 0 and report["resample"] == "upsample"
+    assert checks["independent_observations"]["verdict"] == "pass"
     mc = checks["no_severe_multicollinearity"]["figures"]
     assert mc["like_vs_view_r"] > 0.7 and mc["dropped"] == ["video_like_count"]
+    # The VIF rule, not a judgement call, drops likes: its VIF among all counts is the only
+    # one above 5, and equals 1 / (1 - R^2) of likes regressed on the other predictors.
+    assert mc["dropped_by_rule"] == ["video_like_count"] and mc["configuration_follows_rule"]
+    X, names, _ = assumptions.candidate_design(result.train_original, videos, params.features)
+    k = names.index("video_like_count")
+    others = np.column_stack([np.ones(len(X)), np.delete(X, k, axis=1)])
+    beta, *_ = np.linalg.lstsq(others, X[:, k], rcond=None)
+    r2 = 1 - (X[:, k] - others @ beta).var() / X[:, k].var()
+    assert mc["vif_with_every_count"]["video_like_count"] == pytest.approx(1 / (1 - r2), rel=1e-6)
+    assert [s["dropped"] for s in mc["elimination"]] == ["video_like_count"]
+    assert mc["max_vif"] < 5 < mc["elimination"][0]["vif"]
+    infl = checks["no_extreme_outliers_or_overly_influential_points"]["figures"]
+    assert infl["before_capping"]["max_cooks_distance"] > infl["max_cooks_distance"]
+    # Under the exemplar protocol the independence check fails, and names why.
+    leaky = dataclasses.replace(
+        params, resample=dataclasses.replace(params.resample, strategy="exemplar")
+    )
+    leaked = make_split(features, leaky)
+    check = assumptions.independence(
+        features, leaked.train_original, leaked.report["test_rows_whose_video_is_in_train"]
+    )
+    assert check["verdict"] == "fail"
+    assert check["figures"]["test_rows_whose_video_is_in_train"] > 0
+    assert check["figures"]["duplicated_video_ids_in_inference_rows"] == 0
     assert any(
         {p["a"], p["b"]} == {"video_view_count", "video_like_count"}
         for p in mc["pairs_above_threshold_among_all_counts"]

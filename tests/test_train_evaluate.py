@@ -24,19 +24,20 @@ def parts():
     videos = ingest.ingest_bytes(synthetic.csv_bytes(19_382, seed=2), "stand-in").frame
     features = build_features(videos, params.features).collect()
     result = make_split(features, params)
-    return params, result.train, result.test
+    return params, result.train, result.test, result.train_original
 
 
 @pytest.fixture(scope="module")
 def fitted(parts):
-    params, train, _ = parts
+    params, train, *_ = parts
     return fit(train, params)
 
 
 def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
-    params, train, _ = parts
+    params, train, *_ = parts
     pipeline, info = fitted
     assert info["converged"] and info["train_rows"] == train.height
+    assert info["resample"] == "upsample" and info["class_weight"] is None
     X = model_lib.design(train, params.features)
     names = model_lib.feature_names(pipeline)
     assert names[:3] == [
@@ -80,7 +81,7 @@ def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
 
 
 def test_saved_model_is_byte_stable_and_predicts_the_same(parts, fitted, tmp_path):
-    params, _, test = parts
+    params, _, test, _ = parts
     pipeline, _ = fitted
     a, b = tmp_path / "a.skops", tmp_path / "b.skops"
     model_lib.save(pipeline, a)
@@ -101,7 +102,7 @@ def test_loading_garbage_fails_clearly(tmp_path):
 
 
 def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
-    params, train, test = parts
+    params, _, test, train = parts
     metrics, cm, predictions, curves = evaluate.evaluate(fitted[0], train, test, params)
     (tn, fp), (fn, tp) = cm["matrix"]
     t = metrics["test"]
@@ -131,10 +132,49 @@ def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
 
 
 def test_threshold_moves_precision_and_recall(parts, fitted):
-    params, _, test = parts
+    params, _, test, _ = parts
     y = model_lib.outcome(test)
     _, low = evaluate.predict(fitted[0], test, params, 0.3)
     _, high = evaluate.predict(fitted[0], test, params, 0.7)
     lo, hi = evaluate.classification_metrics(y, low), evaluate.classification_metrics(y, high)
     assert lo["recall"] >= hi["recall"]
     assert low.sum() >= high.sum()
+
+
+def test_no_skill_reference_and_the_configured_threshold(parts, fitted):
+    params, _, test, train = parts  # evaluate gets the training part as split
+    odd = dataclasses.replace(params, evaluate=dataclasses.replace(params.evaluate, threshold=0.37))
+    metrics, _, _, curves = evaluate.evaluate(fitted[0], train, test, odd)
+    base = metrics["no_skill"]["test"]
+    y = model_lib.outcome(test)
+    q = model_lib.outcome(train).mean()  # the constant probability: training share verified
+    assert base["accuracy"] == pytest.approx(1 - y.mean())  # everyone "not verified"
+    assert (base["recall"], base["balanced_accuracy"], base["roc_auc"]) == (0.0, 0.5, 0.5)
+    assert base["average_precision"] == pytest.approx(y.mean())
+    assert base["log_loss"] == pytest.approx(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+    assert base["brier"] == pytest.approx(np.mean((y - q) ** 2))
+    table = curves["thresholds"]
+    assert table["threshold"].is_sorted() and 0.37 in table["threshold"].to_list()
+    row = table.filter(pl.col("threshold") == 0.37).row(0, named=True)
+    t = metrics["test"]
+    assert (row["precision"], row["recall"]) == pytest.approx((t["precision"], t["recall"]))
+
+
+def test_prior_correction_moves_probabilities_to_the_real_base_rate(parts, fitted):
+    # By hand: a balanced-fit probability of 0.8, real share 10%: odds 4 * (1/9) / 1.
+    q = evaluate.prior_corrected(np.array([0.5, 0.8]), fitted=0.5, true=0.1)
+    np.testing.assert_allclose(q, [0.1, (4 / 9) / (1 + 4 / 9)], rtol=1e-12)
+    np.testing.assert_allclose(evaluate.prior_corrected(np.array([0.3]), 0.2, 0.2), [0.3])
+    params, _, test, train = parts
+    metrics, *_ = evaluate.evaluate(fitted[0], train, test, params)
+    t = metrics["test"]
+    y = model_lib.outcome(test)
+    p = evaluate.predict_proba(fitted[0], test, params)
+    share = model_lib.outcome(train).mean()
+    corrected = evaluate.prior_corrected(p, 0.5, share)
+    assert t["brier_prior_corrected"] == pytest.approx(np.mean((y - corrected) ** 2))
+    # The upsampled model's raw probabilities are far too high for a 6% class; corrected,
+    # it beats the no-skill reference that its raw log loss and Brier lose to.
+    base = metrics["no_skill"]["test"]
+    assert t["log_loss"] > base["log_loss"] > t["log_loss_prior_corrected"]
+    assert t["brier"] > base["brier"] > t["brier_prior_corrected"]

@@ -48,16 +48,20 @@ def binary_outcome(features: pl.DataFrame) -> dict:
     }
 
 
-def independence(features: pl.DataFrame, test_rows_in_train: int) -> dict:
+def independence(features: pl.DataFrame, train: pl.DataFrame, test_rows_in_train: int) -> dict:
     duplicated_videos = features.height - features[schema.VIDEO_ID].n_unique()
-    ok = duplicated_videos == 0 and test_rows_in_train == 0
+    duplicated_in_train = train.height - train[schema.VIDEO_ID].n_unique()
+    ok = duplicated_videos == 0 and duplicated_in_train == 0 and test_rows_in_train == 0
     return {
         "name": "Independent observations",
         "verdict": _verdict(ok),
-        "rule": "each video appears once, and no test video also appears in training",
+        "rule": "each video appears once in the table and once in the rows inference uses, "
+        "and no test video also appears in the rows the model is fitted on",
         "figures": {
             "rows": features.height,
             "duplicated_video_ids": duplicated_videos,
+            "inference_rows": train.height,
+            "duplicated_video_ids_in_inference_rows": duplicated_in_train,
             "test_rows_whose_video_is_in_train": test_rows_in_train,
         },
     }
@@ -73,6 +77,46 @@ def vifs(X: np.ndarray, names: list[str]) -> dict:
     """VIF of each design column, with an intercept in the auxiliary regressions."""
     exog = sm.add_constant(X, has_constant="add")
     return {name: float(variance_inflation_factor(exog, k + 1)) for k, name in enumerate(names)}
+
+
+def vif_elimination(
+    X: np.ndarray, names: list[str], limit: float = VIF_WARN, keep: tuple[str, ...] = ()
+) -> tuple[list[dict], dict]:
+    """Backward elimination: while the largest VIF among the droppable columns exceeds
+    `limit`, drop that column and recompute. Returns the steps and the final VIFs."""
+    names = list(names)
+    steps = []
+    while True:
+        vif = vifs(X, names)
+        droppable = {n: v for n, v in vif.items() if n not in keep}
+        if not droppable:
+            return steps, vif
+        worst = max(droppable, key=lambda n: (droppable[n], n))
+        if droppable[worst] <= limit:
+            return steps, vif
+        steps.append({"dropped": worst, "vif": droppable[worst]})
+        k = names.index(worst)
+        X = np.delete(X, k, axis=1)
+        names.pop(k)
+
+
+def candidate_design(
+    train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Features
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """The model's design plus every count column the feature set leaves out (as in the data,
+    uncapped), row for row with `train`: the set the collinearity rule chooses from."""
+    X, names = model_lib.encoded(train, cfg)
+    left_out = [c for c in schema.COUNT_COLUMNS if c not in cfg.numeric]
+    if not left_out:
+        return X, names, left_out
+    extra = train.select(schema.VIDEO_ID).join(
+        videos_train.select(schema.VIDEO_ID, *left_out),
+        on=schema.VIDEO_ID,
+        how="left",
+        maintain_order="left",
+    )
+    values = extra.select([pl.col(c).cast(pl.Float64) for c in left_out]).to_numpy()
+    return np.column_stack([X, values]), [*names, *left_out], left_out
 
 
 def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Features) -> dict:
@@ -91,11 +135,17 @@ def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Feat
         ),
         key=lambda t: -abs(t[2]),
     )
+    X_all, all_names, left_out = candidate_design(train, videos_train, cfg)
+    dummies = tuple(n for n in all_names if n not in continuous and n not in left_out)
+    steps, _ = vif_elimination(X_all, all_names, VIF_WARN, keep=dummies)
+    by_rule = sorted(step["dropped"] for step in steps)
     return {
         "name": "No severe multicollinearity",
         "verdict": "fail" if worst > VIF_FAIL else _verdict(worst <= VIF_WARN, warn=True),
-        "rule": f"VIF of every predictor <= {VIF_WARN:g} passes, > {VIF_FAIL:g} fails; of two "
-        f"continuous predictors with |r| > {COLLINEAR_R}, one is dropped",
+        "rule": f"VIF of every predictor in the model <= {VIF_WARN:g} passes, > {VIF_FAIL:g} "
+        f"fails, between warns. Which counts enter: starting from all of them, the continuous "
+        f"predictor with the largest VIF is dropped while any VIF exceeds {VIF_WARN:g} "
+        f"(backward elimination); pairs with |r| > {COLLINEAR_R} are reported, not acted on",
         "figures": {
             "vif": vif,
             "max_vif": worst,
@@ -104,7 +154,11 @@ def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Feat
                 {"a": a, "b": b, "r": r} for a, b, r in pairs
             ],
             "like_vs_view_r": full["video_like_count"]["video_view_count"],
-            "dropped": [c for c in schema.COUNT_COLUMNS if c not in cfg.numeric],
+            "vif_with_every_count": vifs(X_all, all_names),
+            "elimination": steps,
+            "dropped_by_rule": by_rule,
+            "dropped": left_out,
+            "configuration_follows_rule": by_rule == sorted(left_out),
         },
     }
 
@@ -136,15 +190,18 @@ def box_tidwell(train: pl.DataFrame, cfg: Features) -> dict:
     return {
         "name": "Linearity of the logit (Box-Tidwell)",
         "verdict": _verdict(not nonlinear, warn=True),
-        "rule": f"x*ln(x) term per continuous predictor; p < {ALPHA}/{len(continuous)} "
+        "rule": "x*ln(x) term per continuous predictor (x in SD units, shifted to a minimum "
+        "of 1 where it has smaller values, shift given), all in one fit; "
+        f"p < {ALPHA}/{len(continuous)} "
         "(Bonferroni) flags non-linearity: warn, since with thousands of rows small departures "
         "are significant and the fitted odds ratios are then averages over the range",
         "figures": {"tests": tests, "non_linear": nonlinear},
     }
 
 
-def influence(train: pl.DataFrame, cfg: Features, caps: dict) -> dict:
-    X, names = model_lib.encoded(train, cfg)
+def influence_figures(train: pl.DataFrame, cfg: Features) -> dict:
+    """Cook's distance, leverage and studentized residuals of the unpenalised GLM fit."""
+    X, _ = model_lib.encoded(train, cfg)
     y = train[Y].to_numpy().astype(np.float64)
     glm = sm.GLM(y, sm.add_constant(X, has_constant="add"), family=sm.families.Binomial())
     infl = glm.fit().get_influence(observed=False)
@@ -152,28 +209,53 @@ def influence(train: pl.DataFrame, cfg: Features, caps: dict) -> dict:
     leverage = np.asarray(infl.hat_matrix_diag)
     n, p = X.shape[0], X.shape[1] + 1
     resid = np.asarray(infl.resid_studentized)
-    max_cook = float(cooks.max())
+    return {
+        "rows": n,
+        "max_cooks_distance": float(cooks.max()),
+        "cooks_above_4_over_n": int((cooks > 4 / n).sum()),
+        "max_leverage": float(leverage.max()),
+        "leverage_above_3p_over_n": int((leverage > 3 * p / n).sum()),
+        "abs_studentized_residual_above_3": int((np.abs(resid) > 3).sum()),
+    }
+
+
+def uncapped(train: pl.DataFrame, videos_train: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The training rows with the capped columns restored to their values in the data."""
+    if not columns:
+        return train
+    raw = train.select(schema.VIDEO_ID).join(
+        videos_train.select(schema.VIDEO_ID, *columns),
+        on=schema.VIDEO_ID,
+        how="left",
+        maintain_order="left",
+    )
+    return train.with_columns(raw[c].cast(pl.Float64).alias(c) for c in columns)
+
+
+def influence(train: pl.DataFrame, cfg: Features, caps: dict, before: pl.DataFrame | None = None):
+    """Influence of the rows as modelled; with `before` (the same rows without capping), the
+    same figures before capping, to show what the capping changed."""
+    figures = influence_figures(train, cfg)
+    max_cook = figures["max_cooks_distance"]
+    n = figures["rows"]
+    figures["capping"] = {
+        c: {
+            "upper": v["upper"],
+            "train_values_capped": v["train_values_capped"],
+            "train_share_capped": v["train_values_capped"] / n if n else 0.0,
+            "test_values_capped": v["test_values_capped"],
+        }
+        for c, v in caps.items()
+    }
+    if before is not None and caps:
+        figures["before_capping"] = influence_figures(before, cfg)
     return {
         "name": "No extreme outliers or overly influential points",
         "verdict": "fail" if max_cook > 1.0 else _verdict(max_cook <= 0.5, warn=True),
         "rule": "Cook's distance > 1 fails, > 0.5 warns; counts above 4/n and leverage above "
-        "3p/n are reported; counts were capped at q3 + 1.5 IQR of the training part",
-        "figures": {
-            "rows": n,
-            "max_cooks_distance": max_cook,
-            "cooks_above_4_over_n": int((cooks > 4 / n).sum()),
-            "max_leverage": float(leverage.max()),
-            "leverage_above_3p_over_n": int((leverage > 3 * p / n).sum()),
-            "abs_studentized_residual_above_3": int((np.abs(resid) > 3).sum()),
-            "capping": {
-                c: {
-                    "upper": v["upper"],
-                    "train_values_capped": v["train_values_capped"],
-                    "test_values_capped": v["test_values_capped"],
-                }
-                for c, v in caps.items()
-            },
-        },
+        "3p/n are reported, after and before capping the configured counts at q3 + "
+        f"{cfg.iqr_factor:g} IQR of the training part",
+        "figures": figures,
     }
 
 
@@ -201,18 +283,20 @@ def check_all(
     sampled_from = train.height if train.height > MAX_ROWS else None
     train = stratified_sample(train, MAX_ROWS, seed)
     videos_train = videos.join(train.select(schema.VIDEO_ID).unique(), on=schema.VIDEO_ID)
+    caps = split_report["caps"]
     checks = [
         binary_outcome(features),
-        independence(features, split_report["test_rows_whose_video_is_in_train"]),
+        independence(features, train, split_report["test_rows_whose_video_is_in_train"]),
         multicollinearity(train, videos_train, cfg),
         box_tidwell(train, cfg),
-        influence(train, cfg, split_report["caps"]),
+        influence(train, cfg, caps, uncapped(train, videos_train, list(caps))),
         sample_size(train, cfg),
     ]
     verdicts = [c["verdict"] for c in checks]
     return {
+        "resample": split_report["resample"],
         "rows": train.height,
-        "rows_used": "training part as split, before resampling",
+        "rows_used": "training part as split, one row per video (before any resampling)",
         "sampled_from": sampled_from,
         "summary": {v: verdicts.count(v) for v in ("pass", "warn", "fail")},
         "checks": {_key(c["name"]): c for c in checks},

@@ -4,6 +4,7 @@ threshold, and the per-row / curve data that `dvc plots` draws."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -67,9 +68,33 @@ def probability_metrics(y: np.ndarray, proba: np.ndarray) -> dict:
     }
 
 
+def fitted_share(strategy: str, y_train: np.ndarray) -> float:
+    """The verified share the classifier was fitted at: every rebalancing strategy (rows or
+    class weights) balances the classes; `none` keeps the training part's share."""
+    return float(np.mean(y_train)) if strategy == "none" else 0.5
+
+
+def prior_corrected(proba: np.ndarray, fitted: float, true: float) -> np.ndarray:
+    """Probabilities moved from the class balance the model was fitted at to the real one:
+    the log-odds shift by ln(true prior odds) - ln(fitted prior odds) (the standard correction
+    for case-control sampling or rebalancing, e.g. King & Zeng 2001). Ranking metrics and
+    the flagged set at a matching threshold are unchanged; log loss and Brier become
+    meaningful against the real base rate."""
+    shift = math.log(true / (1 - true)) - math.log(fitted / (1 - fitted))
+    p = np.clip(proba, 1e-15, 1 - 1e-15)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + shift)))
+
+
 def all_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict:
     pred = (proba >= threshold).astype(np.int64)
     return {**classification_metrics(y, pred), **probability_metrics(y, proba)}
+
+
+def no_skill_metrics(y_train: np.ndarray, y_test: np.ndarray, threshold: float) -> dict:
+    """The reference a model must beat: every video gets the training part's verified share
+    as its probability (so, at the usual thresholds, every video is called not verified)."""
+    constant = np.full(len(y_test), float(np.mean(y_train)))
+    return all_metrics(y_test, constant, threshold)
 
 
 def confusion(y: np.ndarray, pred: np.ndarray) -> dict:
@@ -145,11 +170,21 @@ def evaluate(pipeline: Pipeline, train: pl.DataFrame, test: pl.DataFrame, params
         "resample": params.resample.strategy,
         "train": all_metrics(y_train, p_train, threshold),
         "test": all_metrics(y_test, p_test, threshold),
+        "no_skill": {"test": no_skill_metrics(y_train, y_test, threshold)},
     }
+    # Rebalanced fitting shifts every probability towards "verified": log loss and Brier are
+    # also given after moving the probabilities back to the training part's verified share.
+    share = float(np.mean(y_train))
+    fitted = fitted_share(params.resample.strategy, y_train)
+    for part, y, proba in (("train", y_train, p_train), ("test", y_test, p_test)):
+        q = prior_corrected(proba, fitted, share)
+        metrics[part]["log_loss_prior_corrected"] = float(log_loss(y, q, labels=[0, 1]))
+        metrics[part]["brier_prior_corrected"] = float(brier_score_loss(y, q))
+    grid = sorted({*THRESHOLD_GRID, threshold})
     curves = {
         "roc": roc_table(y_test, p_test),
         "precision_recall": precision_recall_table(y_test, p_test),
-        "thresholds": threshold_table(y_test, p_test),
+        "thresholds": threshold_table(y_test, p_test, grid),
     }
     return metrics, confusion(y_test, pred_test), predictions_table(y_test, pred_test), curves
 

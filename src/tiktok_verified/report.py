@@ -187,8 +187,7 @@ def assumption_rows(assumptions: dict) -> list[dict]:
                 f"{f['test_rows_whose_video_is_in_train']} test videos seen in training"
             ),
             "no_severe_multicollinearity": lambda f: (
-                f"highest VIF {f['max_vif']:.1f}; likes vs views r = {f['like_vs_view_r']:.2f} "
-                f"(likes dropped)"
+                f"highest VIF {f['max_vif']:.1f}; left out: {left_out_words(f)}"
             ),
             "linearity_of_the_logit": lambda f: (
                 "no continuous predictor departs from linearity"
@@ -209,6 +208,19 @@ def assumption_rows(assumptions: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def left_out_words(mc: dict, why: bool = False) -> str:
+    """The counts the model leaves out, with their VIF among all counts (the rule's figure)."""
+    if not mc["dropped"]:
+        return "no count"
+    vif = mc["vif_with_every_count"]
+    out = ", ".join(f"{label(c)} (VIF {vif[c]:.1f})" for c in mc["dropped"])
+    if why and "video_like_count" in mc["dropped"]:
+        out += f", which move with views (r = {mc['like_vs_view_r']:.2f})"
+    if not mc["configuration_follows_rule"]:
+        out += ", not what the VIF rule would leave out"
+    return out
 
 
 def forest_rows(inp: Inputs) -> list[dict]:
@@ -239,7 +251,7 @@ def executive_summary(inp: Inputs) -> list[Block]:
     verdicts = inp.assumptions["summary"]
     strongest = inp.coefficients["strongest"]
     n_pred = len(inp.features["predictors"])
-    like_r = inp.assumptions["checks"]["no_severe_multicollinearity"]["figures"]["like_vs_view_r"]
+    mc = inp.assumptions["checks"]["no_severe_multicollinearity"]["figures"]
     blocks: list[Block] = []
     if inp.synthetic:
         blocks.append(("banner", SYNTHETIC_BANNER))
@@ -263,7 +275,7 @@ def executive_summary(inp: Inputs) -> list[Block]:
                 f"**Predictors** ({n_pred}): "
                 + ", ".join(label(c) for c in inp.features["predictors"])
                 + ".",
-                f"**Left out**: likes, because they move with views (r = {like_r:.2f}); "
+                f"**Left out**: {left_out_words(mc, why=True)}; "
                 f"{d['rows_dropped']['incomplete']:,} videos with missing details; "
                 f"{d['rows_dropped']['duplicate_video_id']:,} duplicates.",
                 f"**Method**: logistic regression; {pct(1 - inp.split['test_size'], 0)} of "
@@ -552,9 +564,9 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         (
             "ul",
             [
-                f"Views and likes are correlated (r = {mc['like_vs_view_r']:.2f} in the training "
-                "part), so likes were left out; the highest remaining variance inflation factor is "
-                f"{mc['max_vif']:.1f}.",
+                f"Left out for collinearity: {left_out_words(mc, why=True)}, by the rule "
+                "that drops the count with the largest variance inflation factor while any "
+                f"exceeds 5; the highest remaining VIF is {mc['max_vif']:.1f}.",
                 f"Outliers: {cap_words}, with limits learned from the training part only.",
                 f"Class imbalance handled by `{inp.metrics['resample']}` "
                 f"({_resample_words(inp.metrics['resample'])}).",

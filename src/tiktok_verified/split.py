@@ -49,7 +49,7 @@ def stratified_sample(frame: pl.DataFrame, max_rows: int, seed: int) -> pl.DataF
 class SplitResult:
     train: pl.DataFrame  # the rows the classifier is fitted on (resampled)
     test: pl.DataFrame
-    train_original: pl.DataFrame  # the training part as split, before resampling
+    train_original: pl.DataFrame  # the training part as split, one row per video
     report: dict
 
 
@@ -73,12 +73,19 @@ def make_split(features: pl.DataFrame, params: Params) -> SplitResult:
     }
     train_before = cap_upper(train, limits)
     test = cap_upper(test, limits)
-    train = train_before if strategy == "exemplar" else resample.apply(train_before, strategy, seed)
+    if strategy == "exemplar":
+        train = train_before
+        # Inference, diagnostics and cross-validation need one row per video: under this
+        # protocol the training part already holds copies, so they get its distinct videos.
+        train_before = train.unique(schema.VIDEO_ID, keep="first", maintain_order=True)
+    else:
+        train = resample.apply(train_before, strategy, seed)
     overlap = test.join(train, on=schema.VIDEO_ID, how="semi").height
     report = {
         "resample": strategy,
         "test_size": params.split.test_size,
         "rows": {
+            # One row per training video: what inference, diagnostics and CV use.
             "train_before_resample": train_before.height,
             "train": train.height,
             "test": test.height,

@@ -37,6 +37,7 @@ def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
         "C": params.model.C if params.model.penalized else None,
         "l1_ratio": params.model.l1_ratio,
         "solver": params.model.solver,
+        "resample": params.resample.strategy,
         "class_weight": class_weight,
         "train_rows": int(len(y)),
         "iterations": n_iter,
@@ -80,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"train: error: {exc}", file=sys.stderr)
         return 1
-    pipeline, info = fit(pl.read_parquet(args.train), params)
-    stats = inference.coefficient_inference(pl.read_parquet(args.train_original), params.features)
+    train = pl.read_parquet(args.train)
+    pipeline, info = fit(train, params)
+    original = pl.read_parquet(args.train_original)
+    stats = inference.coefficient_inference(original, params.features)
+    if not train.equals(original):
+        stats["resampled_rows_comparison"] = inference.resampled_rows_comparison(
+            stats, inference.coefficient_inference(train, params.features)
+        )
     model_lib.save(pipeline, args.model)
     write_json(
         args.report,
