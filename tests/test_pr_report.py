@@ -70,6 +70,7 @@ def test_verdict_knows_which_way_is_better():
     assert verdict("test.recall", 0.80, 0.70) == "worse"
     assert verdict("test.log_loss", 0.60, 0.61) == "worse"
     assert verdict("brier", 0.22, 0.21) == "better"
+    assert verdict("test.log_loss_prior_corrected", 0.2196, 0.2197) == "worse"
     assert verdict("test.rows", 10, 12) == ""
     assert verdict("test.accuracy", 0.5, 0.5) == ""
 

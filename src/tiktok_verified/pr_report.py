@@ -360,7 +360,7 @@ def fmt_delta(old: Any, new: Any) -> str:
 def verdict(metric: str, old: Any, new: Any) -> str:
     """'better' / 'worse' for metrics with a known direction, else ''."""
     d = delta(old, new)
-    name = metric.rsplit(".", 1)[-1]
+    name = metric.rsplit(".", 1)[-1].removesuffix("_prior_corrected")
     if not d:
         return ""
     if name in HIGHER_IS_BETTER:
