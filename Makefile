@@ -12,12 +12,16 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 RAW := data/raw/tiktok_dataset.csv
+# pr-report: the revision to compare with; DATA_ORIGIN: how the data got here (CI sets it)
+BASE ?= main
+DATA_ORIGIN ?=
+export DATA_ORIGIN
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help env repro pipeline test params params-check lint format bench
+.PHONY: help env repro pipeline test params params-check lint format pr-report pr-compare exp-show plots-template bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +59,21 @@ params: env ## regenerate params.yaml from conf/ (what `dvc exp run` does)
 
 params-check: env ## fail if params.yaml has drifted from conf/
 	$(VENV)/bin/python -m tiktok_verified.compose --check
+
+pr-report: env pr-compare ## reproduce, then compare with BASE (default main): reports/pr_report.md
+
+pr-compare: pipeline ## pr-report in the current environment (used by `pr-report` and the e2e tests)
+	python -m tiktok_verified.pr_report --base "$(BASE)" \
+	  --out reports/pr_report.md --plots-dir reports/pr_plots
+
+# The columns of `dvc exp show` that matter here (it has hundreds: every coefficient, every
+# assumption figure): the data source, the params people sweep, held-out and CV metrics.
+EXP_COLUMNS := ^Experiment$$|^State$$|^source$$|^(data\.source|features\.name|resample\.strategy)$$|^model\.(name|C|l1_ratio)$$|^evaluate\.threshold$$|^test\.(accuracy|precision|recall|roc_auc|log_loss)$$|^mean\.roc_auc$$|^std\.roc_auc$$|^predictor\.converged$$
+exp-show: ## dvc exp show with the columns that matter (extra options: ARGS='--sort-by model.C')
+	dvc exp show --drop '.*' --keep '$(EXP_COLUMNS)' $(ARGS)
+
+plots-template: env ## rebuild .dvc/offline_plots.html (needs npm; the result is committed)
+	$(VENV)/bin/python -m tiktok_verified.offline_plots
 
 lint: env ## ruff format check + lint
 	$(VENV)/bin/ruff format --check src tests
