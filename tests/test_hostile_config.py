@@ -90,6 +90,8 @@ def stage_commands() -> dict[str, tuple[str, list[str]]]:
     out = {}
     for name, stage in stages.items():
         argv = shlex.split(stage["cmd"])
+        while argv and "=" in argv[0]:  # environment assignments such as PYTHONPATH=src
+            argv.pop(0)
         assert argv[:2] == ["python", "-m"], stage["cmd"]
         if stage.get("params"):
             out[name] = (argv[2], argv[3:])

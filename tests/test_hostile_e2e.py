@@ -145,7 +145,7 @@ def test_bad_override_in_dvc_exp_run_changes_no_output(good, real_csv):
     assert "Data and pipelines are up to date." in repo.pipeline().stdout
 
 
-#: Test-only, put on PYTHONPATH by the test below and never shipped: the stage's parquet
+#: Test-only, written into the temp repo's src/ by the test below and never shipped: the stage's parquet
 #: write stops half-way (the temporary file holds half the bytes) and waits to be killed.
 STALL_HOOK = """
 import os
@@ -173,12 +173,14 @@ def test_stage_killed_mid_write_leaves_last_good_outputs_and_rerun_recovers(good
     repo, state = good
     hook = repo.root.parent / "stall-hook"
     hook.mkdir(exist_ok=True)
-    (hook / "sitecustomize.py").write_text(STALL_HOOK)
+    # The stage commands set PYTHONPATH=src, so the hook goes there (removed below).
+    site = repo.path("src/sitecustomize.py")
+    site.write_text(STALL_HOOK)
     ready = hook / "ready"
     # New input for ingest: the course file with LF endings (a harmless variant).
     lf = real_csv.read_bytes().replace(b"\r\n", b"\n")
     repo.path(SRC).write_bytes(lf)
-    env = dict(repo.env, PYTHONPATH=str(hook), STALL_WRITE_OF="videos.parquet")
+    env = dict(repo.env, STALL_WRITE_OF="videos.parquet")
     env["STALL_READY"] = str(ready)
     log = hook / "log"
     with open(log, "w") as out:
@@ -202,6 +204,7 @@ def test_stage_killed_mid_write_leaves_last_good_outputs_and_rerun_recovers(good
             assert make.wait(timeout=120) != 0
         finally:
             make.kill()
+            site.unlink()
     assert "failed to reproduce 'ingest'" in log.read_text()
     # The killed write left its temporary file, and nothing else changed.
     assert temp_files(parquet) == [partial]
