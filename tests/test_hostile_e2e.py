@@ -145,8 +145,9 @@ def test_bad_override_in_dvc_exp_run_changes_no_output(good, real_csv):
     assert "Data and pipelines are up to date." in repo.pipeline().stdout
 
 
-#: Test-only, written into the temp repo's src/ by the test below and never shipped: the stage's parquet
-#: write stops half-way (the temporary file holds half the bytes) and waits to be killed.
+#: Test-only, written into the temp repo's src/ by the test below and never shipped: the
+#: stage's parquet write stops half-way (the temporary file holds half the bytes) and waits
+#: to be killed.
 STALL_HOOK = """
 import os
 if os.environ.get("STALL_WRITE_OF"):
