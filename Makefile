@@ -21,7 +21,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help env repro pipeline test params params-check lint format pr-report pr-compare exp-show plots-template
+.PHONY: help env repro pipeline test params params-check lint format pr-report pr-compare exp-show plots-template bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -82,3 +82,6 @@ lint: env ## ruff format check + lint
 format: env ## ruff format + autofix
 	$(VENV)/bin/ruff format src tests
 	$(VENV)/bin/ruff check --fix src tests
+
+bench: env ## time + memory: course file, no-op, model.C change, 1M/10M rows, vs pandas (BENCH_QUICK=1: short)
+	$(VENV)/bin/python -m benchmarks.run
