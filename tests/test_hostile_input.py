@@ -24,6 +24,14 @@ EXPECTED = ", ".join(schema.COLUMNS)
 NULLABLE = ", ".join(schema.NULLABLE)
 #: A stand-in with quoted texts (commas, doubled quotes), #N/A rows and both classes; CRLF.
 BASE = synthetic.csv_bytes(300, seed=11)
+#: Where the first texts the broken cases edit sit in BASE (whatever the generator writes).
+COMPLETE_ROWS = ingest.ingest_bytes(BASE, "base").report["rows_kept"]
+
+
+def line_of(needle: bytes) -> int:
+    at = BASE.find(needle)
+    assert at >= 0, needle
+    return BASE[:at].count(b"\n") + 1
 
 
 # --- building inputs ----------------------------------------------------------------------
@@ -304,7 +312,7 @@ BROKEN: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     ),
     "verified_status with one class only": (
         only_class("not verified"),
-        f"{SRC}, column 'verified_status': only one class in the 299 complete rows "
+        f"{SRC}, column 'verified_status': only one class in the {COMPLETE_ROWS} complete rows "
         "(['not verified']); a logistic regression needs both 'verified' and 'not verified'",
     ),
     "NUL byte": (
@@ -313,7 +321,8 @@ BROKEN: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     ),
     "Latin-1 text": (
         replace_bytes(b"a friend", "a fri\u00e9nd".encode("latin-1")),
-        f"{SRC}, line 2: not UTF-8 text (byte 0xe9 at offset 223); expected a CSV saved as "
+        f"{SRC}, line {line_of(b'a friend')}: not UTF-8 text (byte 0xe9 at offset "
+        f"{BASE.find(b'a friend') + 5}); expected a CSV saved as "
         "UTF-8 (Excel: 'CSV UTF-8')",
     ),
     "UTF-16 (Excel 'Unicode Text')": (
@@ -339,12 +348,14 @@ BROKEN: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     ),
     "stray quote inside a value": (
         replace_bytes(b"a friend read in", b'a friend "read in'),
-        f'{SRC}, line 2: a double quote (") inside a value that is not itself quoted; quote the '
+        f'{SRC}, line {line_of(b"a friend read in")}: a double quote (") inside a value that '
+        "is not itself quoted; quote the "
         'whole value and double the quote ("ab""c")',
     ),
     "bare carriage return inside a line": (
         replace_bytes(b"a friend read", b"a friend\rread"),
-        f"{SRC}, line 2: a carriage return (\\r) inside a line, not as part of a line ending; "
+        f"{SRC}, line {line_of(b'a friend read')}: a carriage return (\\r) inside a line, "
+        "not as part of a line ending; "
         "the file mixes line-ending styles",
     ),
 }
@@ -394,7 +405,7 @@ def test_broken_input_is_rejected_with_one_clear_line(name, stage_dir, capsys):
 def test_the_base_of_the_broken_cases_is_itself_accepted(stage_dir, capsys):
     (stage_dir / SRC).write_bytes(BASE)
     assert run_ingest() == 0
-    assert pl.read_parquet(stage_dir / "data/interim/videos.parquet").height == 299
+    assert pl.read_parquet(stage_dir / "data/interim/videos.parquet").height == COMPLETE_ROWS
 
 
 def test_unreadable_path_is_a_clear_error(stage_dir, capsys):
