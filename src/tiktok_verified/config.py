@@ -47,7 +47,7 @@ class Data:
     def __post_init__(self) -> None:
         if self.source not in DATA_SOURCES:
             _fail("data.source", f"must be one of {list(DATA_SOURCES)}, got {self.source!r}")
-        if not isinstance(self.synthetic_rows, int) or self.synthetic_rows < 100:
+        if not _is_int(self.synthetic_rows) or self.synthetic_rows < 100:
             _fail("data.synthetic_rows", f"must be an integer >= 100, got {self.synthetic_rows!r}")
 
 
@@ -68,6 +68,8 @@ class Features:
             ("features.text", self.text, TEXT_FEATURES),
             ("features.cap_iqr", self.cap_iqr, allowed_numeric),
         ):
+            if not isinstance(values, tuple):
+                _fail(key, f"must be a list of column names from {list(allowed)}, got {values!r}")
             unknown = [v for v in values if v not in allowed]
             if unknown:
                 _fail(key, f"unknown column(s) {unknown}; allowed: {list(allowed)}")
@@ -134,10 +136,11 @@ class Model:
             _fail(
                 "model.solver", f"l1_ratio > 0 needs solver saga or liblinear, got {self.solver!r}"
             )
-        if not isinstance(self.max_iter, int) or self.max_iter < 1:
+        if not _is_int(self.max_iter) or self.max_iter < 1:
             _fail("model.max_iter", f"must be a positive integer, got {self.max_iter!r}")
         if not isinstance(self.standardize, bool):
             _fail("model.standardize", f"must be true or false, got {self.standardize!r}")
+        object.__setattr__(self, "C", float(self.C))  # `-S model.C=1` arrives as an int
 
 
 @dataclass(frozen=True)
@@ -147,11 +150,11 @@ class Evaluate:
     cv_max_rows: int = 200_000
 
     def __post_init__(self) -> None:
-        if not isinstance(self.cv_max_rows, int) or self.cv_max_rows < 100:
+        if not _is_int(self.cv_max_rows) or self.cv_max_rows < 100:
             _fail("evaluate.cv_max_rows", f"must be an integer >= 100, got {self.cv_max_rows!r}")
         if not _is_number(self.threshold) or not 0 < self.threshold < 1:
             _fail("evaluate.threshold", f"must be in (0, 1), got {self.threshold!r}")
-        if not isinstance(self.cv_folds, int) or self.cv_folds < 2:
+        if not _is_int(self.cv_folds) or self.cv_folds < 2:
             _fail("evaluate.cv_folds", f"must be an integer >= 2, got {self.cv_folds!r}")
 
 
@@ -164,6 +167,10 @@ class Params:
     resample: Resample = field(default_factory=Resample)
     model: Model = field(default_factory=Model)
     evaluate: Evaluate = field(default_factory=Evaluate)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:
@@ -183,10 +190,11 @@ def _section(cls: type, key: str, raw: Any) -> Any:
         _fail(f"{key}.{unknown[0]}", f"unknown key; allowed keys: {sorted(fields)}")
     missing = sorted(set(fields) - set(raw))
     if missing:
-        _fail(f"{key}.{missing[0]}", "missing")
+        _fail(
+            f"{key}.{missing[0]}",
+            "missing; params.yaml must hold every key of conf/ (`make params`)",
+        )
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-    if cls is Model and isinstance(values.get("C"), int) and not isinstance(values["C"], bool):
-        values["C"] = float(values["C"])
     return cls(**values)
 
 

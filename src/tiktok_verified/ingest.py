@@ -1,18 +1,27 @@
 """Ingest: parse the raw CSV with an explicit schema, validate it, drop incomplete rows and
 duplicates, and write the interim parquet plus `metrics/data.json`.
 
-Every rejection is an `InputError` naming the file, the line (1 = header) and the column.
+Accepted as the same file (same interim parquet, byte for byte): LF, CRLF or CR line endings,
+a UTF-8 byte-order mark, missing values written as empty cells, `#N/A`, `NA` or `N/A`, counts
+written as floats (`343296.0`), a leading unnamed index column (pandas, R), columns in another
+order, blank lines and lines of bare commas (Excel).
+
+Everything else that cannot be read exactly is an `InputError` whose one-line message names the
+file, the line (1 = the header) and the column where it can, says what is wrong and what is
+allowed. No value is ever guessed, rounded or padded.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from tiktok_verified import schema, synthetic
@@ -20,7 +29,23 @@ from tiktok_verified.config import ConfigError, load_params
 from tiktok_verified.io import write_json, write_parquet
 
 RAW_NAME = "tiktok_dataset.csv"
-SAMPLE_VALUES = 3
+
+#: Internal column carrying each row's line number in the file, for messages.
+LINE = "_line"
+#: A whole number, optionally written as a float with a zero fraction (pandas writes
+#: `343296.0` for a count column that has missing values).
+WHOLE_NUMBER = r"^[+-]?[0-9]+(\.0*)?$"
+#: Names a leading index column may carry: pandas (`""`, `Unnamed: 0`) and R (`""`).
+INDEX_NAMES = ("", "Unnamed: 0")
+#: File signatures worth naming when a file is not UTF-8 text.
+SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook or other zip archive, not a CSV; export it as CSV UTF-8"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls), not a CSV; export it as CSV UTF-8"),
+    (b"\x1f\x8b", "gzip-compressed; decompress it first"),
+    (b"\xff\xfe", "UTF-16 text (Excel 'Unicode Text'); save it as CSV UTF-8"),
+    (b"\xfe\xff", "UTF-16 text; save it as CSV UTF-8"),
+)
+MAX_SHOWN = 40
 
 
 class InputError(ValueError):
@@ -33,8 +58,9 @@ class InputError(ValueError):
         if line is not None:
             where += f", line {line}"
         if column is not None:
-            where += f", column '{column}'"
+            where += f", column {_show(column)}"
         super().__init__(f"{where}: {message}")
+        self.source, self.line, self.column = source, line, column
 
 
 @dataclass(frozen=True)
@@ -43,81 +69,246 @@ class Ingested:
     report: dict
 
 
-def _line(row_index: int) -> int:
-    """File line of a 0-based data row (the header is line 1)."""
-    return row_index + 2
+def _show(value: object) -> str:
+    """A value as it appears in a message: quoted, escaped, and cut to a readable length."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 4] + "...'"
 
 
-def _normalise_header(source: str, header: list[str]) -> list[str]:
-    """Accept the pandas index column and other column orders; reject missing/unknown names."""
-    names = list(header)
-    if names and names[0].startswith("\ufeff"):
-        names[0] = names[0].removeprefix("\ufeff")
-    expected = set(schema.COLUMNS)
-    if names and names[0] in ("", "Unnamed: 0") and set(names[1:]) == expected:
-        names[0] = "_pandas_index"
-    missing = [c for c in schema.COLUMNS if c not in names]
-    unknown = [c for c in names if c not in expected and c != "_pandas_index"]
+def _names(values: list[str]) -> str:
+    shown = ", ".join(_show(v) for v in values[:5])
+    return shown + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+
+
+# --- bytes to text ----------------------------------------------------------------------------
+
+
+def _decoded(data: bytes, source: str) -> bytes:
+    """Check the bytes are UTF-8 text; return them without a BOM and with LF or CRLF endings."""
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+        what = "0 bytes" if not data else "only blank space"
+        raise InputError(
+            source, f"the file is empty ({what}); expected a CSV with a header line and data rows"
+        )
+    for magic, what in SIGNATURES:
+        if data.startswith(magic):
+            raise InputError(source, f"this looks like {what}", line=1)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            source,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "expected a CSV saved as UTF-8 (Excel: 'CSV UTF-8')",
+            line=line,
+        ) from None
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            source,
+            "contains a NUL byte; this is not a CSV text file",
+            data.count(b"\n", 0, nul) + 1,
+        )
+    if b"\r" in data and b"\n" not in data:  # classic Mac line endings
+        data = data.replace(b"\r", b"\n")
+    return data
+
+
+# --- structure: records, lines and field counts -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each CSV record starts and ends, and how many fields it has (quote-aware)."""
+
+    starts: np.ndarray  # byte offset of each record (0 = the header)
+    ends: np.ndarray  # byte offset just past each record's content (before its newline)
+    lines: np.ndarray  # file line on which each record starts
+    fields: np.ndarray  # number of fields of each record
+    blank: np.ndarray  # record is an empty line
+
+
+def scan(data: bytes, source: str) -> Layout:
+    """Split CSV bytes into records the way an RFC 4180 reader does, without parsing values:
+    a newline or comma inside double quotes does not count. Vectorised, so it costs little
+    even on millions of rows."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buf == ord('"'))
+    newlines = np.flatnonzero(buf == ord("\n"))
+    if len(quotes) % 2:
+        line, reason = _quoting_problem(data, quotes, newlines)
+        raise InputError(source, reason, line=line)
+    # A newline or comma is structural where an even number of quotes precedes it.
+    record_breaks = newlines
+    commas = np.flatnonzero(buf == ord(","))
+    if len(quotes):
+        record_breaks = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
+    carriage = np.flatnonzero(buf == ord("\r"))
+    carriage = carriage[carriage + 1 < len(buf)]  # a CR at the very end ends the last line
+    lone = carriage[buf[carriage + 1] != ord("\n")]
+    if len(quotes):
+        lone = lone[np.searchsorted(quotes, lone) % 2 == 0]
+    if len(lone):
+        raise InputError(
+            source,
+            "a carriage return (\\r) inside a line, not as part of a line ending; the file "
+            "mixes line-ending styles",
+            line=int(np.searchsorted(newlines, lone[0])) + 1,
+        )
+    starts = np.concatenate(([0], record_breaks + 1))
+    ends = np.concatenate((record_breaks, [len(buf)]))
+    if starts[-1] == len(buf):  # the file ends with a newline: no record after it
+        starts, ends = starts[:-1], ends[:-1]
+    # Content ends before a CR of a CRLF ending.
+    content_ends = ends - ((ends > starts) & (buf[np.maximum(ends - 1, 0)] == ord("\r")))
+    fields = np.searchsorted(commas, content_ends) - np.searchsorted(commas, starts) + 1
+    return Layout(
+        starts=starts,
+        ends=content_ends,
+        lines=np.searchsorted(newlines, starts) + 1,
+        fields=fields,
+        blank=content_ends == starts,
+    )
+
+
+def _record_text(data: bytes, layout: Layout, index: int) -> str:
+    return data[layout.starts[index] : layout.ends[index]].decode("utf-8")
+
+
+def _check_field_counts(data: bytes, layout: Layout, source: str) -> None:
+    expected = int(layout.fields[0])
+    bad = np.flatnonzero((layout.fields != expected) & ~layout.blank)
+    if not len(bad):
+        return
+    i = int(bad[0])
+    n = int(layout.fields[i])
+    spans = data.count(b"\n", int(layout.starts[i]), int(layout.ends[i]))
+    hint = (
+        f"; this record runs over {spans + 1} lines, so a quote is probably unbalanced"
+        if spans
+        else "; a comma is missing or extra, or a text value holding a comma is not quoted"
+    )
+    raise InputError(
+        source,
+        f"{n} field{'s' if n != 1 else ''} where the header has {expected}{hint} "
+        "(the column cannot be told from the line)",
+        line=int(layout.lines[i]),
+    )
+
+
+# --- header -----------------------------------------------------------------------------------
+
+
+def _header(data: bytes, layout: Layout, source: str) -> list[str]:
+    """Map the header to the schema's names: accept a leading index column and any column
+    order; reject missing, unknown or duplicated names."""
+    text = _record_text(data, layout, 0)
+    names = [n.strip() for n in next(csv.reader([text]), [])]
+    expected = list(schema.COLUMNS)
+    if len(names) == 1:
+        for sep, label in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in names[0]:
+                raise InputError(
+                    source,
+                    f"the header is separated by {label}; expected commas (Excel: save as "
+                    "'CSV UTF-8 (comma delimited)')",
+                    line=1,
+                )
+    if names and names[0] in INDEX_NAMES and set(names[1:]) == set(expected):
+        names[0] = LINE + "_index"  # a row index written by pandas or R: ignored
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(source, f"the header names column(s) {_names(dupes)} twice", line=1)
+    missing = [c for c in expected if c not in names]
+    unknown = [n for n in names if n not in expected and n != LINE + "_index"]
     if missing or unknown:
         parts = []
         if missing:
-            parts.append(f"missing column(s) {missing}")
+            parts.append(f"missing column(s) {_names(missing)}")
         if unknown:
-            parts.append(f"unexpected column(s) {unknown}")
-        raise InputError(source, "; ".join(parts) + f"; expected {list(schema.COLUMNS)}", line=1)
-    dupes = sorted({c for c in names if names.count(c) > 1})
-    if dupes:
-        raise InputError(source, f"duplicated column(s) {dupes}", line=1)
+            parts.append(f"unexpected column(s) {_names(unknown)}")
+        raise InputError(
+            source, "; ".join(parts) + f"; expected the columns {', '.join(expected)}", line=1
+        )
     return names
 
 
-def read_raw(data: bytes, source: str) -> pl.DataFrame:
-    """Parse CSV bytes into the course file's columns and dtypes, or raise InputError."""
-    if not data.strip():
-        raise InputError(source, "the file is empty; expected a CSV with a header row")
+# --- values -----------------------------------------------------------------------------------
+
+
+def _quoting_problem(data: bytes, quotes: np.ndarray, newlines: np.ndarray) -> tuple[int, str]:
+    """Line and reason of the first quoting error, for files whose quotes do not pair up."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), strict=True)
+    start = 1
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            source, f"not UTF-8 text (byte {exc.start}); is this a CSV?", line
-        ) from None
-    if "\x00" in text:
-        raise InputError(source, "contains NUL bytes; this is not a CSV text file")
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            return start, 'a quoted value is never closed (no matching ")'
+        return start, (
+            "the quoting of this record is broken: a quoted value is not closed, or a "
+            'double quote inside a quoted value is not doubled ("")'
+        )
+    # A quote in the middle of an unquoted value: neither opening, closing nor doubled.
+    before = np.concatenate(([ord(",")], np.frombuffer(data, np.uint8)))[quotes]
+    after = np.concatenate((np.frombuffer(data, np.uint8), [ord(",")]))[quotes + 1]
+    bare = quotes[~np.isin(before, list(b',\n"')) & ~np.isin(after, list(b',\r\n"'))]
+    at = int(bare[0]) if len(bare) else int(quotes[-1])
+    return int(np.searchsorted(newlines, at)) + 1, (
+        'a double quote (") inside a value that is not itself quoted; quote the whole value '
+        'and double the quote ("ab""c")'
+    )
+
+
+def read_raw(data: bytes, source: str) -> pl.DataFrame:
+    """Parse CSV bytes into the course file's columns and dtypes, or raise InputError.
+
+    The frame carries each row's file line in column `LINE` (dropped by `clean`)."""
+    data = _decoded(data, source)
+    layout = scan(data, source)
+    names = _header(data, layout, source)
+    _check_field_counts(data, layout, source)
     try:
         raw = pl.read_csv(
-            io.StringIO(text),
+            data,
+            has_header=True,
+            new_columns=names,
             infer_schema=False,
             null_values=list(schema.NULL_VALUES),
-            raise_if_empty=True,
             truncate_ragged_lines=False,
         )
-    except pl.exceptions.NoDataError:
-        raise InputError(source, "the file is empty; expected a CSV with a header row") from None
-    except pl.exceptions.ComputeError as exc:
-        raise InputError(source, _ragged_message(text) or f"malformed CSV: {exc}") from None
-    raw.columns = _normalise_header(source, raw.columns)
+    except pl.exceptions.PolarsError as exc:
+        buf = np.frombuffer(data, np.uint8)
+        quotes = np.flatnonzero(buf == ord('"'))
+        if not len(quotes):
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(source, f"not a readable CSV ({first})") from None
+        line, reason = _quoting_problem(data, quotes, np.flatnonzero(buf == ord("\n")))
+        raise InputError(source, reason, line=line) from None
+    if raw.height != len(layout.starts) - 1:  # polars and the scan must agree on the records
+        raise InputError(
+            source,
+            f"not a readable CSV: {raw.height} rows parsed but {len(layout.starts) - 1} "
+            "records found; check the quoting",
+        )
+    raw = raw.select(list(schema.COLUMNS)).with_columns(
+        pl.Series(LINE, layout.lines[1:], dtype=pl.Int64),
+        # polars keeps quoted empty cells ("") as empty strings: missing too.
+        pl.col(*schema.COLUMNS).replace("", None),
+    )
+    # Blank lines and lines of bare commas (Excel leaves them) carry no data.
+    raw = raw.filter(~pl.all_horizontal(pl.col(*schema.COLUMNS).is_null()))
     if raw.height == 0:
-        raise InputError(source, "has a header but no data rows", line=2)
-    raw = raw.select(list(schema.COLUMNS))
-    # polars keeps literal empty strings for "" (quoted) cells; treat them as missing too.
-    raw = raw.with_columns(pl.all().replace("", None))
+        raise InputError(
+            source,
+            "the header is the only line with data; expected rows of videos after it",
+            line=1,
+        )
     return _typed(raw, source)
-
-
-def _ragged_message(text: str) -> str | None:
-    """Find the first line whose field count differs from the header's (quote-aware)."""
-    import csv
-
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        return None
-    for row in reader:
-        if row and len(row) != len(header):
-            return f"line {reader.line_num}: has {len(row)} fields, the header has {len(header)}"
-    return None
 
 
 def _first_bad(raw: pl.DataFrame, bad: pl.Expr) -> int | None:
@@ -125,41 +316,59 @@ def _first_bad(raw: pl.DataFrame, bad: pl.Expr) -> int | None:
     return None if idx is None else int(idx)
 
 
+def _fail_at(raw: pl.DataFrame, row: int, source: str, column: str, message: str):
+    raise InputError(source, message, line=int(raw[LINE][row]), column=column)
+
+
 def _typed(raw: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Cast text columns to their schema dtypes, naming the first offending cell on failure."""
-    casts = []
-    for name in schema.NUMERIC_COLUMNS:
-        as_float = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
-        bad = pl.col(name).is_not_null() & (
-            as_float.is_null() | as_float.is_nan() | (as_float != as_float.round(0))
-        )
-        row = _first_bad(raw, bad)
-        if row is not None:
-            value = raw[name][row]
-            raise InputError(
-                source, f"value {value!r} is not a whole number", line=_line(row), column=name
+    """Cast text columns to their schema dtypes, naming the first offending cell on failure.
+
+    Whole numbers are parsed exactly as integers (never through a float), so a 19-digit id
+    keeps every digit."""
+    parsed = raw.select(
+        pl.col(LINE),
+        *[
+            expr
+            for name in schema.NUMERIC_COLUMNS
+            for expr in (
+                pl.col(name)
+                .str.strip_chars()
+                .str.replace(r"\.0*$", "")
+                .cast(pl.Int64, strict=False)
+                .alias(name),
+                pl.col(name).str.strip_chars().str.contains(WHOLE_NUMBER).alias(name + "\0ok"),
             )
-        if name in schema.NON_NEGATIVE:
-            row = _first_bad(raw, as_float < 0)
-            if row is not None:
-                raise InputError(
-                    source,
-                    f"value {raw[name][row]!r} is negative; counts and durations must be >= 0",
-                    line=_line(row),
-                    column=name,
-                )
-        casts.append(as_float.cast(pl.Int64).alias(name))
+        ],
+    )
+    for name in schema.NUMERIC_COLUMNS:
+        given, value, ok = raw[name], parsed[name], parsed[name + "\0ok"]
+        for bad, message in (
+            (
+                given.is_not_null() & ~ok,
+                "is not a whole number; expected digits such as 343296 (343296.0 is accepted too)",
+            ),
+            (given.is_not_null() & value.is_null(), "is too large for a 64-bit integer"),
+            (
+                (value < 0) if name in schema.NON_NEGATIVE else None,
+                "is negative; counts and durations must be >= 0",
+            ),
+        ):
+            if bad is None or not bad.any():
+                continue
+            row = int(bad.arg_true()[0])
+            _fail_at(raw, row, source, name, f"{_show(given[row])} {message}")
     for name, allowed in schema.CATEGORIES.items():
         bad = pl.col(name).is_not_null() & ~pl.col(name).is_in(list(allowed))
         row = _first_bad(raw, bad)
         if row is not None:
-            raise InputError(
+            _fail_at(
+                raw,
+                row,
                 source,
-                f"unknown value {raw[name][row]!r}; allowed: {list(allowed)}",
-                line=_line(row),
-                column=name,
+                name,
+                f"unknown value {_show(raw[name][row])}; allowed: {list(allowed)}",
             )
-    return raw.with_columns(casts)
+    return raw.with_columns(parsed.select(schema.NUMERIC_COLUMNS))
 
 
 def clean(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, dict]:
@@ -169,7 +378,15 @@ def clean(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, dict]:
             continue
         row = _first_bad(frame, pl.col(name).is_null())
         if row is not None:
-            raise InputError(source, "missing value in a required column", _line(row), name)
+            _fail_at(
+                frame,
+                row,
+                source,
+                name,
+                "missing value; this column must be filled in every row (only "
+                f"{', '.join(schema.NULLABLE)} may be missing)",
+            )
+    frame = frame.drop(LINE)
     rows_in = frame.height
     complete = frame.drop_nulls()
     incomplete = rows_in - complete.height
@@ -182,7 +399,7 @@ def clean(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, dict]:
     if len(present) < 2:
         raise InputError(
             source,
-            f"only one class left after cleaning ({present or 'none'}); "
+            f"only one class in the {kept.height} complete rows ({present or 'none'}); "
             "a logistic regression needs both 'verified' and 'not verified'",
             column=schema.OUTCOME,
         )
@@ -206,7 +423,10 @@ def load_source(raw_dir: Path, source_mode: str, synthetic_rows: int, seed: int)
     """Return (bytes, label, path) of the course file, or of the stand-in where it is absent."""
     path = raw_dir / RAW_NAME
     if source_mode == "auto" and path.exists():
-        return path.read_bytes(), "real", str(path)
+        try:
+            return path.read_bytes(), "real", str(path)
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read the file ({exc.strerror})") from None
     if source_mode == "auto":
         print(
             "\n" + "!" * 78 + f"\n!! WARNING: {path} is absent: running on the SYNTHETIC stand-in"

@@ -6,6 +6,7 @@ so a crash or a kill mid-write never leaves a half-written file under an output'
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import math
@@ -21,11 +22,29 @@ import polars as pl
 JSON_DIGITS = 6
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def temp_files(target: str | Path) -> list[Path]:
+    """Temporary files of unfinished writes of `target` (a killed run leaves one behind)."""
+    target = Path(target)
+    return sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp"))
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it onto `target` only on success."""
+    """Yield a temporary path beside `target`; rename it onto `target` only on success.
+
+    Until the rename, `target` keeps its previous content (or stays absent); a crash, an
+    exception or a SIGKILL mid-write leaves at most a `.<name>.*.tmp` file, which git and DVC
+    ignore (.gitignore, .dvcignore) and the next write of the same target removes."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in temp_files(target):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -33,9 +52,25 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp_path, target)
+        _fsync_dir(target.parent)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the rename itself durable (a power cut after it must not undo it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _rounded(value: Any) -> Any:

@@ -22,12 +22,16 @@ from tiktok_verified.features import Y
 from tiktok_verified.io import write_with
 
 #: The only types a saved model may contain; anything else in a file is refused on load.
+#: (Stricter than skops' own defaults, which trust every scikit-learn estimator.)
 TRUSTED_TYPES = [
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._data.StandardScaler",
+    # how a fitted ColumnTransformer stores "passthrough" (func=None; a function would be
+    # a FunctionNode, which is refused)
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "builtins.slice",
     "numpy.dtype",
     "numpy.float64",
@@ -36,6 +40,20 @@ TRUSTED_TYPES = [
     "numpy.str_",
     "numpy.object_",
 ]
+#: Plain data a skops file spells out in JSON.
+PLAIN_TYPES = [f"builtins.{t}" for t in ("dict", "list", "tuple", "str", "int", "float", "bool")]
+#: skops node kinds that only rebuild data or the trusted classes above. Function, method,
+#: operator and reduce nodes (ways to call code while loading) are refused.
+TRUSTED_LOADERS = (
+    "DictNode",
+    "ListNode",
+    "TupleNode",
+    "SliceNode",
+    "JsonNode",
+    "TypeNode",
+    "NdArrayNode",
+    "ObjectNode",
+)
 
 
 class ModelFileError(ValueError):
@@ -154,24 +172,98 @@ def save(pipeline: Pipeline, path: str | Path) -> None:
     write_with(path, lambda tmp: tmp.write_bytes(data))
 
 
+def _schema_types(data: bytes) -> set[tuple[str, str]]:
+    """Every (loader, type) a skops file asks for, read from its schema without loading it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        state = json.loads(archive.read("schema.json"))
+    found: set[tuple[str, str]] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "__class__" in node or "__loader__" in node:
+                kind = f"{node.get('__module__')}.{node.get('__class__')}"
+                found.add((str(node.get("__loader__")), kind))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(state)
+    return found
+
+
 def load(path: str | Path) -> Pipeline:
+    """Load a saved model without executing code from the file, or raise ModelFileError.
+
+    The file is read once; its schema is audited against TRUSTED_TYPES/TRUSTED_LOADERS
+    before skops builds anything; the result must be our two-step Pipeline with finite
+    coefficients."""
     path = Path(path)
+    rebuild = "rebuild it with `dvc repro train`"
     try:
-        untrusted = sio.get_untrusted_types(file=path)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ModelFileError(f"{path}: model file not found; run `dvc repro train`") from None
-    except Exception as exc:  # zip/JSON damage surfaces as several exception types
-        raise ModelFileError(f"{path}: not a readable skops model file ({exc})") from None
-    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
-    if refused:
-        raise ModelFileError(f"{path}: refusing to load untrusted types {refused}")
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror})") from None
     try:
-        model = sio.load(path, trusted=TRUSTED_TYPES)
+        found = _schema_types(data)
+    except Exception as exc:  # zip/JSON damage surfaces as several exception types
+        raise ModelFileError(
+            f"{path}: not a readable skops model file ({_reason(exc)}); {rebuild}"
+        ) from None
+    allowed = set(TRUSTED_TYPES) | set(PLAIN_TYPES)
+    refused = sorted(
+        {kind for loader, kind in found if kind not in allowed or loader not in TRUSTED_LOADERS}
+    )
+    if not refused:
+        try:
+            refused = sorted(set(sio.get_untrusted_types(data=data)) - allowed)
+        except Exception as exc:
+            raise ModelFileError(
+                f"{path}: model file is damaged ({_reason(exc)}); {rebuild}"
+            ) from None
+    if refused:
+        raise ModelFileError(
+            f"{path}: refusing to load: the file asks for types outside the trusted list "
+            f"{refused}; it was not written by this pipeline (tampered?); {rebuild}"
+        )
+    try:
+        model = sio.loads(data, trusted=TRUSTED_TYPES)
     except Exception as exc:
-        raise ModelFileError(f"{path}: model file is damaged ({exc})") from None
-    if not isinstance(model, Pipeline):
-        raise ModelFileError(f"{path}: expected a Pipeline, found {type(model).__name__}")
+        raise ModelFileError(f"{path}: model file is damaged ({_reason(exc)}); {rebuild}") from None
+    problem = _structure_problem(model)
+    if problem:
+        raise ModelFileError(f"{path}: not a model of this pipeline ({problem}); {rebuild}")
     return model
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def _structure_problem(model: object) -> str | None:
+    if not isinstance(model, Pipeline):
+        return f"expected a Pipeline, found {type(model).__name__}"
+    steps = [(name, type(step).__name__) for name, step in model.steps]
+    if steps != [("encode", "ColumnTransformer"), ("classify", "LogisticRegression")]:
+        return f"unexpected steps {steps}"
+    classifier = model.named_steps["classify"]
+    coef = getattr(classifier, "coef_", None)
+    intercept = getattr(classifier, "intercept_", None)
+    if coef is None or intercept is None:
+        return "the classifier is not fitted"
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+        return "coefficients are not finite numbers"
+    try:
+        n_features = len(model.named_steps["encode"].get_feature_names_out())
+    except Exception as exc:
+        return f"the encoder is not usable ({_reason(exc)})"
+    if np.shape(coef) != (1, n_features):
+        return f"{np.shape(coef)[-1]} coefficients for {n_features} encoded features"
+    return None
 
 
 def feature_names(pipeline: Pipeline) -> list[str]:
