@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,17 @@ def outcome(frame: pl.DataFrame) -> np.ndarray:
     return frame[Y].to_numpy().astype(np.int64)
 
 
+def _schema_nodes(node) -> Iterator[dict]:
+    """Every mapping in a skops schema, parents before their children."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schema_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_nodes(value)
+
+
 def _canonical_schema(schema_json: bytes) -> tuple[bytes, dict[str, str]]:
     """Replace skops' memory-address ids (and the array file names derived from them) by
     sequence numbers in traversal order; returns the new schema and the file renames."""
@@ -132,19 +144,11 @@ def _canonical_schema(schema_json: bytes) -> tuple[bytes, dict[str, str]]:
     ids: dict[int, int] = {}
     files: dict[str, str] = {}
 
-    def walk(node):
-        if isinstance(node, dict):
-            if "__id__" in node:
-                node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
-            if isinstance(node.get("file"), str):
-                node["file"] = files.setdefault(node["file"], f"array-{len(files) + 1}.npy")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(state)
+    for node in _schema_nodes(state):
+        if "__id__" in node:
+            node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
+        if isinstance(node.get("file"), str):
+            node["file"] = files.setdefault(node["file"], f"array-{len(files) + 1}.npy")
     return json.dumps(state, indent=2).encode(), files
 
 
@@ -176,21 +180,11 @@ def _schema_types(data: bytes) -> set[tuple[str, str]]:
     """Every (loader, type) a skops file asks for, read from its schema without loading it."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         state = json.loads(archive.read("schema.json"))
-    found: set[tuple[str, str]] = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "__class__" in node or "__loader__" in node:
-                kind = f"{node.get('__module__')}.{node.get('__class__')}"
-                found.add((str(node.get("__loader__")), kind))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(state)
-    return found
+    return {
+        (str(node.get("__loader__")), f"{node.get('__module__')}.{node.get('__class__')}")
+        for node in _schema_nodes(state)
+        if "__class__" in node or "__loader__" in node
+    }
 
 
 def load(path: str | Path) -> Pipeline:
