@@ -267,6 +267,48 @@ def test_upsampled_rows_would_shrink_standard_errors_as_copies_do():
     ]
 
 
+def test_frequency_weights_give_the_fit_on_the_expanded_rows():
+    """Train fits copies as weights: GLM freq_weights on the distinct rows must equal the
+    Logit on the rows with their copies, estimates, standard errors and likelihoods alike."""
+    frame, cfg = small_frame()
+    copies = np.random.default_rng(3).integers(1, 4, frame.height)
+    expanded = frame[np.repeat(np.arange(frame.height), copies)]
+    direct = inference.coefficient_inference(expanded, cfg)
+    weighted = inference.coefficient_inference(frame, cfg, weights=copies.astype(float))
+    for name, c in direct["coefficients"].items():
+        w = weighted["coefficients"][name]
+        assert w["coef"] == pytest.approx(c["coef"], rel=1e-7), name
+        assert w["std_err"] == pytest.approx(c["std_err"], rel=1e-7), name
+        assert w["p_value"] == pytest.approx(c["p_value"], rel=1e-6, abs=1e-300), name
+    for key in ("rows", "events"):
+        assert (
+            weighted[key]
+            == direct[key]
+            == (expanded.height if key == "rows" else int(expanded[Y].sum()))
+        )
+    for key in ("log_likelihood", "pseudo_r2_mcfadden", "aic"):
+        assert weighted[key] == pytest.approx(direct[key], rel=1e-9), key
+
+
+def test_null_model_in_closed_form_equals_statsmodels_null_fit():
+    frame, cfg = small_frame()
+    got = inference.coefficient_inference(frame, cfg)
+    X = np.column_stack(
+        [
+            (frame["claim_status"] == "opinion").to_numpy().astype(float),
+            frame["video_duration_sec"].to_numpy(),
+            frame["video_view_count"].to_numpy(),
+        ]
+    )
+    direct = sm.Logit(frame[Y].to_numpy(), sm.add_constant(X)).fit(disp=0, method="newton")
+    assert inference.null_log_likelihood(frame[Y].to_numpy()) == pytest.approx(
+        direct.llnull, rel=1e-9
+    )
+    assert got["pseudo_r2_mcfadden"] == pytest.approx(direct.prsquared, rel=1e-7)
+    assert got["llr_p_value"] == pytest.approx(direct.llr_pvalue, rel=1e-6)
+    assert got["aic"] == pytest.approx(direct.aic, rel=1e-9)
+
+
 def test_cross_validation_folds_are_stratified_and_disjoint():
     y = np.array([1] * 60 + [0] * 940)
     folds = crossval.fold_indices(y, 5, seed=0)

@@ -16,8 +16,8 @@ from tiktok_verified import evaluate, resample
 from tiktok_verified.config import ConfigError, Params, load_params
 from tiktok_verified.features import Y
 from tiktok_verified.io import write_json
+from tiktok_verified.model import fit
 from tiktok_verified.split import stratified_sample
-from tiktok_verified.train import fit
 
 
 def fold_indices(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

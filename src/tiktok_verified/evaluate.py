@@ -35,7 +35,7 @@ MAX_CURVE_POINTS = 500
 
 
 def predict_proba(pipeline: Pipeline, frame: pl.DataFrame, params: Params) -> np.ndarray:
-    return pipeline.predict_proba(model_lib.design(frame, params.features))[:, 1]
+    return model_lib.predict_proba(pipeline, frame, params.features)
 
 
 def predict(pipeline: Pipeline, frame: pl.DataFrame, params: Params, threshold: float):

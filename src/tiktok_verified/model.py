@@ -1,39 +1,38 @@
-"""The scikit-learn model: one-hot encoding + (optional scaling) + LogisticRegression, and
-its safe persistence with skops (no pickle: loading never executes code from the file)."""
+"""The scikit-learn model: a design matrix built in polars (reference-coded dummies, then the
+numeric predictors, all Float64), optional standardization and a LogisticRegression; and its
+safe persistence with skops (no pickle: loading never executes code from the file).
+
+Copies of a row (what upsampling makes) are fitted as one row with a frequency weight: the
+penalised log-likelihood, the scaler's mean and SD, and so the fitted model are the same, with
+a fraction of the rows and memory."""
 
 from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-import skops.io as sio
-from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from tiktok_verified import schema
-from tiktok_verified.config import Features, Model
+from tiktok_verified.config import Features, Model, Params
 from tiktok_verified.features import Y
 from tiktok_verified.io import write_with
 
 #: The only types a saved model may contain; anything else in a file is refused on load.
 #: (Stricter than skops' own defaults, which trust every scikit-learn estimator.)
 TRUSTED_TYPES = [
-    "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._data.StandardScaler",
-    # how a fitted ColumnTransformer stores "passthrough" (func=None; a function would be
-    # a FunctionNode, which is refused)
-    "sklearn.preprocessing._function_transformer.FunctionTransformer",
-    "builtins.slice",
     "numpy.dtype",
     "numpy.float64",
     "numpy.int64",
@@ -55,6 +54,10 @@ TRUSTED_LOADERS = (
     "NdArrayNode",
     "ObjectNode",
 )
+#: The model's steps, by name and class, as `load` expects them.
+STEPS = [("scale", "StandardScaler"), ("classify", "LogisticRegression")]
+#: Frequency weight column of `collapse_copies`.
+WEIGHT = "_weight"
 
 
 class ModelFileError(ValueError):
@@ -65,42 +68,55 @@ def numeric_columns(cfg: Features) -> list[str]:
     return [*cfg.numeric, *cfg.text]
 
 
-def build_encoder(features: Features, standardize: bool) -> ColumnTransformer:
-    """One-hot (reference level dropped) for categoricals; numerics as-is or standardized."""
-    numeric = numeric_columns(features)
-    categorical = list(features.categorical)
-    transformers = []
-    if categorical:
-        transformers.append(
-            (
-                "onehot",
-                OneHotEncoder(
-                    categories=[list(schema.CATEGORIES[c]) for c in categorical],
-                    drop="first",
-                    sparse_output=False,
-                    handle_unknown="error",
-                ),
-                categorical,
-            )
-        )
-    if numeric:
-        transformers.append(
-            ("numeric", StandardScaler() if standardize else "passthrough", numeric)
-        )
-    return ColumnTransformer(transformers, verbose_feature_names_out=False)
+def dummy_columns(cfg: Features) -> list[tuple[str, str, str]]:
+    """(design name, column, level) of each dummy: one per level but the first (reference)."""
+    return [
+        (f"{c}_{level}", c, level) for c in cfg.categorical for level in schema.CATEGORIES[c][1:]
+    ]
+
+
+def design_names(cfg: Features) -> list[str]:
+    return [name for name, _, _ in dummy_columns(cfg)] + numeric_columns(cfg)
+
+
+def design(frame: pl.DataFrame, features: Features) -> pl.DataFrame:
+    """The design matrix in raw units: dummies, then numerics, every column Float64.
+
+    A categorical value outside schema.CATEGORIES is an error (ingest refuses such rows, so
+    this only guards hand-made frames)."""
+    categorical = {}
+    for c in features.categorical:
+        allowed = schema.CATEGORIES[c]
+        if frame.schema[c] == pl.Enum(allowed):  # as ingest writes it: nothing else possible
+            categorical[c] = pl.col(c)
+            continue
+        bad = frame.filter(pl.col(c).is_null() | ~pl.col(c).cast(pl.String).is_in(allowed))
+        if bad.height:
+            raise ValueError(f"column {c!r}: value {bad[c][0]!r} is not one of {list(allowed)}")
+        categorical[c] = pl.col(c).cast(pl.String)
+    return frame.select(
+        *[
+            (categorical[c] == level).cast(pl.Float64).alias(name)
+            for name, c, level in dummy_columns(features)
+        ],
+        *[pl.col(c).cast(pl.Float64) for c in numeric_columns(features)],
+    )
 
 
 def encoded(frame: pl.DataFrame, features: Features) -> tuple[np.ndarray, list[str]]:
-    """The design matrix in raw units (no scaling) and its column names, for inference."""
-    encoder = build_encoder(features, standardize=False)
-    matrix = encoder.fit_transform(design(frame, features))
-    return np.asarray(matrix, dtype=np.float64), [str(n) for n in encoder.get_feature_names_out()]
+    """The design matrix as a float64 array (raw units, no scaling) and its column names."""
+    X = design(frame, features)
+    return X.to_numpy(order="c").astype(np.float64, copy=False), X.columns
 
 
 def build_pipeline(
     features: Features, model: Model, seed: int, class_weight: str | None
 ) -> Pipeline:
-    encoder = build_encoder(features, model.standardize)
+    # Without standardization the scaler is the identity; the model keeps one shape and the
+    # predictor names it was fitted with (checked again at predict time).
+    scaler = (
+        StandardScaler() if model.standardize else StandardScaler(with_mean=False, with_std=False)
+    )
     classifier = LogisticRegression(
         C=model.C if model.penalized else np.inf,
         l1_ratio=model.l1_ratio,
@@ -109,21 +125,53 @@ def build_pipeline(
         class_weight=class_weight,
         random_state=seed,
     )
-    return Pipeline([("encode", encoder), ("classify", classifier)])
-
-
-def design(frame: pl.DataFrame, features: Features):
-    """Predictor columns as the pandas frame the ColumnTransformer selects from by name."""
-    cols = [*numeric_columns(features), *features.categorical]
-    out = frame.select(
-        *[pl.col(c).cast(pl.Float64) for c in numeric_columns(features)],
-        *[pl.col(c).cast(pl.String) for c in features.categorical],
-    )
-    return out.select(cols).to_pandas()
+    return Pipeline([("scale", scaler), ("classify", classifier)])
 
 
 def outcome(frame: pl.DataFrame) -> np.ndarray:
     return frame[Y].to_numpy().astype(np.int64)
+
+
+def collapse_copies(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per video with its number of copies in `WEIGHT` (first-seen order).
+
+    Resampling draws whole rows, so the copies of a video are identical rows."""
+    return frame.group_by(schema.VIDEO_ID, maintain_order=True).agg(
+        pl.all().first(), pl.len().cast(pl.Float64).alias(WEIGHT)
+    )
+
+
+def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
+    """Fit the configured pipeline on the training rows (copies as frequency weights); report
+    convergence instead of printing a warning."""
+    class_weight = "balanced" if params.resample.strategy == "class_weight" else None
+    pipeline = build_pipeline(params.features, params.model, params.base.seed, class_weight)
+    rows = collapse_copies(train)
+    X = design(rows, params.features)
+    y = outcome(rows)
+    w = rows[WEIGHT].to_numpy()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        pipeline.fit(X, y, scale__sample_weight=w, classify__sample_weight=w)
+    classifier = pipeline.named_steps["classify"]
+    info = {
+        "model": params.model.name,
+        "C": params.model.C if params.model.penalized else None,
+        "l1_ratio": params.model.l1_ratio,
+        "solver": params.model.solver,
+        "resample": params.resample.strategy,
+        "class_weight": class_weight,
+        "train_rows": train.height,
+        "distinct_rows": rows.height,
+        "iterations": int(np.max(classifier.n_iter_)),
+        "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
+    }
+    return pipeline, info
+
+
+def predict_proba(pipeline: Pipeline, frame: pl.DataFrame, features: Features) -> np.ndarray:
+    """P(verified) for each row."""
+    return pipeline.predict_proba(design(frame, features))[:, 1]
 
 
 def _schema_nodes(node) -> Iterator[dict]:
@@ -172,6 +220,8 @@ def _reproducible_zip(data: bytes) -> bytes:
 
 
 def save(pipeline: Pipeline, path: str | Path) -> None:
+    import skops.io as sio  # 1.6 s to import: only the stages that save or load pay it
+
     data = _reproducible_zip(sio.dumps(pipeline))
     write_with(path, lambda tmp: tmp.write_bytes(data))
 
@@ -193,6 +243,8 @@ def load(path: str | Path) -> Pipeline:
     The file is read once; its schema is audited against TRUSTED_TYPES/TRUSTED_LOADERS
     before skops builds anything; the result must be our two-step Pipeline with finite
     coefficients."""
+    import skops.io as sio
+
     path = Path(path)
     rebuild = "rebuild it with `dvc repro train`"
     try:
@@ -242,7 +294,7 @@ def _structure_problem(model: object) -> str | None:
     if not isinstance(model, Pipeline):
         return f"expected a Pipeline, found {type(model).__name__}"
     steps = [(name, type(step).__name__) for name, step in model.steps]
-    if steps != [("encode", "ColumnTransformer"), ("classify", "LogisticRegression")]:
+    if steps != STEPS:
         return f"unexpected steps {steps}"
     classifier = model.named_steps["classify"]
     coef = getattr(classifier, "coef_", None)
@@ -251,14 +303,13 @@ def _structure_problem(model: object) -> str | None:
         return "the classifier is not fitted"
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         return "coefficients are not finite numbers"
-    try:
-        n_features = len(model.named_steps["encode"].get_feature_names_out())
-    except Exception as exc:
-        return f"the encoder is not usable ({_reason(exc)})"
-    if np.shape(coef) != (1, n_features):
-        return f"{np.shape(coef)[-1]} coefficients for {n_features} encoded features"
+    names = getattr(model.named_steps["scale"], "feature_names_in_", None)
+    if names is None:
+        return "the model does not name its predictors"
+    if np.shape(coef) != (1, len(names)):
+        return f"{np.shape(coef)[-1]} coefficients for {len(names)} predictors"
     return None
 
 
 def feature_names(pipeline: Pipeline) -> list[str]:
-    return [str(n) for n in pipeline.named_steps["encode"].get_feature_names_out()]
+    return [str(n) for n in pipeline.named_steps["scale"].feature_names_in_]

@@ -1,63 +1,36 @@
-"""Train: fit the scikit-learn pipeline on the (resampled) training part and save it."""
+"""Train: fit the scikit-learn pipeline on the (resampled) training part, save it, and add the
+statistical inference (statsmodels, on the training rows as split) to its report."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from tiktok_verified import inference
 from tiktok_verified import model as model_lib
-from tiktok_verified.config import ConfigError, Params, load_params
+from tiktok_verified.config import ConfigError, load_params
 from tiktok_verified.io import write_json, write_with
 
-
-def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
-    """Fit the configured pipeline; report convergence instead of printing a warning."""
-    class_weight = "balanced" if params.resample.strategy == "class_weight" else None
-    pipeline = model_lib.build_pipeline(
-        params.features, params.model, params.base.seed, class_weight
-    )
-    X = model_lib.design(train, params.features)
-    y = model_lib.outcome(train)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        pipeline.fit(X, y)
-    classifier = pipeline.named_steps["classify"]
-    n_iter = int(np.max(classifier.n_iter_))
-    info = {
-        "model": params.model.name,
-        "C": params.model.C if params.model.penalized else None,
-        "l1_ratio": params.model.l1_ratio,
-        "solver": params.model.solver,
-        "resample": params.resample.strategy,
-        "class_weight": class_weight,
-        "train_rows": int(len(y)),
-        "iterations": n_iter,
-        "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
-    }
-    return pipeline, info
+#: The fit lives in model.py (cross-validation uses it without this stage's statistics).
+fit = model_lib.fit
 
 
 def coefficient_table(pipeline: Pipeline) -> dict:
     """The scikit-learn model's coefficients in raw units (undoing any standardization)."""
     classifier = pipeline.named_steps["classify"]
+    scaler = pipeline.named_steps["scale"]
     names = model_lib.feature_names(pipeline)
     coefs = classifier.coef_[0].astype(np.float64).copy()
     intercept = float(classifier.intercept_[0])
-    encoder = pipeline.named_steps["encode"]
-    scaler = encoder.named_transformers_.get("numeric")
-    if isinstance(scaler, StandardScaler):
-        cols = [names.index(c) for c in scaler.feature_names_in_]
-        coefs[cols] = coefs[cols] / scaler.scale_
-        intercept -= float(np.sum(coefs[cols] * scaler.mean_))
+    if scaler.scale_ is not None:
+        coefs = coefs / scaler.scale_
+    if scaler.mean_ is not None:
+        intercept -= float(np.sum(coefs * scaler.mean_))
     return {
         "intercept": intercept,
         "coefficients": {
@@ -86,8 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     original = pl.read_parquet(args.train_original)
     stats = inference.coefficient_inference(original, params.features)
     if not train.equals(original):
+        # The same unpenalised fit on the fitting rows, copies as frequency weights.
+        rows = model_lib.collapse_copies(train)
         stats["resampled_rows_comparison"] = inference.resampled_rows_comparison(
-            stats, inference.coefficient_inference(train, params.features)
+            stats,
+            inference.coefficient_inference(
+                rows, params.features, weights=rows[model_lib.WEIGHT].to_numpy()
+            ),
         )
     model_lib.save(pipeline, args.model)
     write_json(
