@@ -183,3 +183,22 @@ def test_prior_correction_moves_probabilities_to_the_real_base_rate(parts, fitte
     base = metrics["no_skill"]["test"]
     assert t["log_loss"] > base["log_loss"] > t["log_loss_prior_corrected"]
     assert t["brier"] > base["brier"] > t["brier_prior_corrected"]
+
+
+@pytest.mark.parametrize("strategy", ["upsample", "downsample", "none", "exemplar"])
+def test_weighted_rows_from_ids_equal_the_collapsed_copies(strategy):
+    """train reads only the resampled part's video ids and weights the split rows by them:
+    the same rows, order and weights as collapsing the copies themselves."""
+    from conftest import compose_params
+
+    params = compose_params(f"resample={strategy}")
+    videos = ingest.ingest_bytes(synthetic.csv_bytes(3_000, seed=4), "stand-in").frame
+    result = make_split(build_features(videos, params.features).collect(), params)
+    rows = model_lib.weighted_rows(result.train[schema.VIDEO_ID], result.train_original)
+    collapsed = model_lib.collapse_copies(result.train)
+    assert rows.select(collapsed.columns).equals(collapsed)
+    assert rows[model_lib.WEIGHT].sum() == result.train.height
+    if strategy in ("upsample", "exemplar"):
+        assert rows[model_lib.WEIGHT].max() > 1
+    with pytest.raises(ValueError, match="not in the training part as split; rerun the split"):
+        model_lib.weighted_rows(result.test[schema.VIDEO_ID], result.train_original)

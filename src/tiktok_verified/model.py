@@ -141,12 +141,32 @@ def collapse_copies(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def weighted_rows(copies: pl.Series, distinct: pl.DataFrame) -> pl.DataFrame:
+    """`collapse_copies` of the resampled part, from its video ids alone: the rows of
+    `distinct` (the part as split, one row per video) that it holds, in the order they first
+    appear in it, with their number of copies in `WEIGHT`. Reads 8 bytes a row of the
+    resampled part instead of every column."""
+    counts = (
+        copies.to_frame()
+        .group_by(schema.VIDEO_ID, maintain_order=True)
+        .agg(pl.len().cast(pl.Float64).alias(WEIGHT))
+    )
+    rows = counts.join(distinct, on=schema.VIDEO_ID, how="inner", maintain_order="left")
+    if rows.height != counts.height:
+        raise ValueError(
+            f"{counts.height - rows.height} videos of the resampled rows are not in the "
+            "training part as split; rerun the split stage"
+        )
+    return rows.select(*distinct.columns, WEIGHT)
+
+
 def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
-    """Fit the configured pipeline on the training rows (copies as frequency weights); report
-    convergence instead of printing a warning."""
+    """Fit the configured pipeline on the training rows (copies of a row as one row with a
+    frequency weight; a `WEIGHT` column, if present, gives them); report convergence instead
+    of printing a warning."""
     class_weight = "balanced" if params.resample.strategy == "class_weight" else None
     pipeline = build_pipeline(params.features, params.model, params.base.seed, class_weight)
-    rows = collapse_copies(train)
+    rows = train if WEIGHT in train.columns else collapse_copies(train)
     X = design(rows, params.features)
     y = outcome(rows)
     w = rows[WEIGHT].to_numpy()
@@ -161,7 +181,7 @@ def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
         "solver": params.model.solver,
         "resample": params.resample.strategy,
         "class_weight": class_weight,
-        "train_rows": train.height,
+        "train_rows": int(w.sum()),
         "distinct_rows": rows.height,
         "iterations": int(np.max(classifier.n_iter_)),
         "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),

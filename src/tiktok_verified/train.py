@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 from sklearn.pipeline import Pipeline
 
-from tiktok_verified import inference
+from tiktok_verified import inference, schema
 from tiktok_verified import model as model_lib
 from tiktok_verified.config import ConfigError, load_params
 from tiktok_verified.io import write_json, write_with
@@ -54,13 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"train: error: {exc}", file=sys.stderr)
         return 1
-    train = pl.read_parquet(args.train)
-    pipeline, info = fit(train, params)
     original = pl.read_parquet(args.train_original)
+    copies = pl.read_parquet(args.train, columns=[schema.VIDEO_ID])[schema.VIDEO_ID]
+    rows = model_lib.weighted_rows(copies, original)
+    pipeline, info = fit(rows, params)
     stats = inference.coefficient_inference(original, params.features)
-    if not train.equals(original):
-        # The same unpenalised fit on the fitting rows, copies as frequency weights.
-        rows = model_lib.collapse_copies(train)
+    if rows.height != original.height or rows[model_lib.WEIGHT].max() != 1:
+        # The same unpenalised fit on the fitting rows (copies as frequency weights).
         stats["resampled_rows_comparison"] = inference.resampled_rows_comparison(
             stats,
             inference.coefficient_inference(
