@@ -143,6 +143,29 @@ def test_log_loss_and_brier_equal_sklearn(case):
     )
 
 
+@pytest.mark.parametrize("case", list(probabilities()))
+def test_roc_auc_and_average_precision_equal_sklearn(case):
+    y, proba = probabilities()[case]
+    with warnings.catch_warnings():  # one class present: AUC undefined (nan, a warning)
+        warnings.simplefilter("ignore")
+        auc, ap = evaluate.ranking_metrics(y, proba)
+        want_auc, want_ap = skm.roc_auc_score(y, proba), skm.average_precision_score(y, proba)
+    assert auc == pytest.approx(want_auc, rel=TOL, abs=TOL, nan_ok=True)
+    assert ap == pytest.approx(want_ap, rel=TOL, abs=TOL)
+
+
+def test_ranking_metrics_on_hand_checked_ties():
+    # Pairs (pos, neg): 0.8>0.2, 0.8>0.5, 0.5=0.5 (half), 0.5>0.2 -> AUC 3.5 / 4.
+    y = np.array([1, 0, 1, 0])
+    proba = np.array([0.8, 0.5, 0.5, 0.2])
+    auc, ap = evaluate.ranking_metrics(y, proba)
+    assert auc == 3.5 / 4
+    # At 0.8: recall 1/2, precision 1; at 0.5: recall 1, precision 2/3.
+    assert ap == pytest.approx(0.5 * 1 + 0.5 * 2 / 3, abs=TOL)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        evaluate.ranking_metrics(y, np.array([0.8, np.nan, 0.5, 0.2]))
+
+
 def test_log_loss_clips_at_machine_epsilon_like_sklearn():
     y = np.array([1, 0, 1, 0, 1])
     proba = np.array([0.0, 1.0, 1e-300, 1 - 1e-17, 5e-324])

@@ -82,8 +82,10 @@ def _two_class(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray
     proba = np.asarray(proba, dtype=np.float64)
     if y.shape != proba.shape:
         raise ValueError(f"{len(y)} labels but {len(proba)} probabilities")
-    if proba.size and (proba.min() < 0 or proba.max() > 1):
+    if proba.size and not (proba.min() >= 0 and proba.max() <= 1):  # NaN fails too
         raise ValueError("probabilities must lie in [0, 1]")
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError("labels must be 0 or 1")
     return y == 1, proba
 
 
@@ -106,11 +108,35 @@ def brier_score_loss(y: np.ndarray, proba: np.ndarray) -> float:
     return float(np.mean(np.square(positive - proba)))
 
 
+def ranking_metrics(y: np.ndarray, proba: np.ndarray) -> tuple[float, float]:
+    """ROC AUC and average precision of the verified class, equal to scikit-learn's
+    roc_auc_score and average_precision_score, from one sort of each class's probabilities:
+    AUC is the share of (verified, not verified) pairs ranked the right way round, ties
+    counting one half; AP sums, over the distinct probabilities of verified videos, the share
+    of verified videos at that probability times the precision of flagging all videos at or
+    above it. With only one class present, scikit-learn's own calls (and their errors)."""
+    positive, proba = _two_class(y, proba)
+    pos, neg = np.sort(proba[positive]), np.sort(proba[~positive])
+    n_pos, n_neg = len(pos), len(neg)
+    if not n_pos or not n_neg:
+        return float(roc_auc_score(y, proba)), float(average_precision_score(y, proba))
+    below = np.searchsorted(neg, pos, side="left")
+    tied = np.searchsorted(neg, pos, side="right") - below
+    auc = int(2 * below.sum() + tied.sum()) / (2 * n_pos * n_neg)
+    first = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])  # first index of each value
+    verified_at = np.diff(np.r_[first, n_pos])
+    tp = n_pos - first  # verified videos at or above each value
+    fp = n_neg - np.searchsorted(neg, pos[first], side="left")
+    ap = float(np.sum(verified_at * (tp / (tp + fp)))) / n_pos
+    return auc, ap
+
+
 def probability_metrics(y: np.ndarray, proba: np.ndarray) -> dict:
     """Threshold-free metrics of the predicted probabilities."""
+    auc, ap = ranking_metrics(y, proba)
     return {
-        "roc_auc": float(roc_auc_score(y, proba)),
-        "average_precision": float(average_precision_score(y, proba)),
+        "roc_auc": auc,
+        "average_precision": ap,
         "log_loss": log_loss(y, proba),
         "brier": brier_score_loss(y, proba),
     }
