@@ -333,3 +333,18 @@ def test_vif_elimination_drops_the_dependent_column_first():
     steps, final = assumptions.vif_elimination(X, list("abcdeg"), keep=("d",))
     assert steps[0]["dropped"] in {"a", "c", "g"} and steps[0]["vif"] == math.inf
     assert max(final.values()) <= assumptions.VIF_WARN
+
+
+def test_class_quotas_sum_to_the_draw_and_stay_within_one_of_the_share():
+    rng = np.random.default_rng(1)
+    for _ in range(500):
+        counts = rng.integers(0, 50, size=rng.integers(1, 6))
+        if counts.sum() == 0:
+            continue
+        n_take = int(rng.integers(0, counts.sum() + 1))
+        quotas = class_quotas(counts, n_take)
+        exact = counts * n_take / counts.sum()
+        assert quotas.sum() == n_take
+        assert (quotas <= counts).all() and (np.abs(quotas - exact) < 1).all()
+    with pytest.raises(ValueError, match="cannot take"):
+        class_quotas(np.array([2, 3]), 6)

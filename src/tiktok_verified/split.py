@@ -20,18 +20,19 @@ from tiktok_verified.io import write_json, write_parquet
 
 def class_quotas(counts: np.ndarray, n_take: int) -> np.ndarray:
     """How many of `n_take` rows each class gets so that the shares stay as close as possible
-    to the classes' shares of all rows: each class its floor of the proportional quota, the
-    rows left over one each to the classes with the largest remainders (ties: first class)."""
+    to the classes' shares of all rows: each class the floor of its proportional quota, the
+    rows left over one each to the classes with the largest remainders (ties: first class).
+    Integer arithmetic, so no quota depends on rounding."""
     counts = np.asarray(counts, dtype=np.int64)
-    exact = counts * (n_take / counts.sum())
-    quotas = np.minimum(np.floor(exact).astype(np.int64), counts)
-    left = n_take - int(quotas.sum())
-    for k in np.argsort(-(exact - quotas), kind="stable"):
-        if left == 0:
-            break
-        if quotas[k] < counts[k]:
-            quotas[k] += 1
-            left -= 1
+    total = int(counts.sum())
+    if not 0 <= n_take <= total:
+        raise ValueError(f"cannot take {n_take} of {total} rows")
+    if total == 0:
+        return counts.copy()
+    quotas = counts * n_take // total
+    remainders = counts * n_take - quotas * total
+    left = n_take - int(quotas.sum())  # < number of classes with a remainder
+    quotas[np.argsort(-remainders, kind="stable")[:left]] += 1
     return quotas
 
 
