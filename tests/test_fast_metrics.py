@@ -348,3 +348,11 @@ def test_class_quotas_sum_to_the_draw_and_stay_within_one_of_the_share():
         assert (quotas <= counts).all() and (np.abs(quotas - exact) < 1).all()
     with pytest.raises(ValueError, match="cannot take"):
         class_quotas(np.array([2, 3]), 6)
+
+
+def test_predictions_table_names_the_classes_row_for_row():
+    y, pred = labels_and_predictions()["random"]
+    table = evaluate.predictions_table(y, pred)
+    labels = np.asarray(evaluate.LABELS)
+    assert table.equals(pl.DataFrame({"actual": labels[y], "predicted": labels[pred]}))
+    assert table.schema == pl.Schema({"actual": pl.String, "predicted": pl.String})

@@ -186,8 +186,8 @@ def confusion(y: np.ndarray, pred: np.ndarray) -> dict:
 
 
 def predictions_table(y: np.ndarray, pred: np.ndarray) -> pl.DataFrame:
-    labels = np.asarray(LABELS)
-    return pl.DataFrame({"actual": labels[y], "predicted": labels[pred]})
+    labels = pl.Series(LABELS, dtype=pl.String)  # gathered by polars: no numpy string arrays
+    return pl.DataFrame({"actual": labels.gather(y), "predicted": labels.gather(pred)})
 
 
 def threshold_table(y: np.ndarray, proba: np.ndarray, thresholds=THRESHOLD_GRID) -> pl.DataFrame:
