@@ -4,10 +4,11 @@ resampling (one row per video), except where a check is about the whole table.""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
-from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from tiktok_verified import model as model_lib
 from tiktok_verified import schema
@@ -73,10 +74,35 @@ def correlation_matrix(frame: pl.DataFrame, columns: list[str]) -> dict:
     return {a: {b: float(r[i, j]) for j, b in enumerate(columns)} for i, a in enumerate(columns)}
 
 
+#: Correlation matrices worse conditioned than this are treated as singular (VIF above ~1e12).
+SINGULAR_CONDITION = 1e12
+
+
 def vifs(X: np.ndarray, names: list[str]) -> dict:
-    """VIF of each design column, with an intercept in the auxiliary regressions."""
-    exog = sm.add_constant(X, has_constant="add")
-    return {name: float(variance_inflation_factor(exog, k + 1)) for k, name in enumerate(names)}
+    """VIF of each design column, with an intercept in the auxiliary regressions:
+    1 / (1 - R^2) of the column regressed on the others, which is the diagonal of the inverse
+    correlation matrix (equal to statsmodels' variance_inflation_factor). A constant column
+    gets 1 and drops out of the others' regressions (the intercept spans it), as in
+    statsmodels; a column in an exact linear dependence gets inf (statsmodels: ~1e15 noise)."""
+    X = np.asarray(X, dtype=np.float64)
+    out = np.ones(X.shape[1])
+    varying = np.flatnonzero(X.min(axis=0) < X.max(axis=0)) if X.shape[0] else []
+    if len(varying) > 1:
+        r = np.corrcoef(X[:, varying], rowvar=False)
+        if np.linalg.cond(r) < SINGULAR_CONDITION:
+            out[varying] = np.diag(np.linalg.inv(r))
+        else:
+            out[varying] = [_vif_singular(r, k) for k in range(len(varying))]
+    return {name: float(v) for name, v in zip(names, out, strict=True)}
+
+
+def _vif_singular(r: np.ndarray, k: int) -> float:
+    """VIF of column k from a singular correlation matrix: the auxiliary regression on the
+    other columns by pseudo-inverse; inf when the others explain the column exactly."""
+    others = np.delete(np.arange(len(r)), k)
+    rho = r[others, k]
+    unexplained = 1.0 - rho @ np.linalg.pinv(r[np.ix_(others, others)]) @ rho
+    return 1.0 / unexplained if unexplained > 1.0 / SINGULAR_CONDITION else math.inf
 
 
 def vif_elimination(

@@ -10,6 +10,7 @@ import polars as pl
 
 from tiktok_verified import assumptions, schema
 from tiktok_verified.config import ConfigError, load_params
+from tiktok_verified.features import Y
 from tiktok_verified.io import read_json, write_json
 
 
@@ -28,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"diagnose: error: {exc}", file=sys.stderr)
         return 1
     report = assumptions.check_all(
-        pl.read_parquet(args.features),
+        # The whole table is needed only for its outcome and its video ids.
+        pl.read_parquet(args.features, columns=[schema.VIDEO_ID, Y]),
         pl.read_parquet(args.train),
         pl.read_parquet(
             args.videos, columns=[schema.VIDEO_ID, schema.DURATION, *schema.COUNT_COLUMNS]

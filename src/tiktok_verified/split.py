@@ -4,13 +4,13 @@ both; resampling of the TRAIN part only (the `exemplar` protocol excepted, on pu
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sklearn.model_selection import train_test_split
 
 from tiktok_verified import resample, schema
 from tiktok_verified.config import ConfigError, Params, load_params
@@ -18,31 +18,72 @@ from tiktok_verified.features import Y, cap_upper, iqr_upper_limits
 from tiktok_verified.io import write_json, write_parquet
 
 
+def class_quotas(counts: np.ndarray, n_take: int) -> np.ndarray:
+    """How many of `n_take` rows each class gets so that the shares stay as close as possible
+    to the classes' shares of all rows: each class the floor of its proportional quota, the
+    rows left over one each to the classes with the largest remainders (ties: first class).
+    Integer arithmetic, so no quota depends on rounding."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if not 0 <= n_take <= total:
+        raise ValueError(f"cannot take {n_take} of {total} rows")
+    if total == 0:
+        return counts.copy()
+    quotas = counts * n_take // total
+    remainders = counts * n_take - quotas * total
+    left = n_take - int(quotas.sum())  # < number of classes with a remainder
+    quotas[np.argsort(-remainders, kind="stable")[:left]] += 1
+    return quotas
+
+
+def sample_mask(y: np.ndarray | None, n: int, n_take: int, seed: int) -> np.ndarray:
+    """Boolean mask of a seeded sample of `n_take` of `n` rows; with labels `y`, stratified
+    (per class a seeded draw without replacement of its quota, classes in sorted order)."""
+    if not 0 <= n_take <= n:
+        raise ValueError(f"cannot take {n_take} of {n} rows")
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(n, dtype=bool)
+    if y is None:
+        mask[rng.choice(n, size=n_take, replace=False, shuffle=False)] = True
+        return mask
+    y = np.asarray(y)
+    members = [np.flatnonzero(y == c) for c in _classes(y)]
+    quotas = class_quotas(np.array([len(m) for m in members]), n_take)
+    for rows, quota in zip(members, quotas, strict=True):
+        mask[rng.choice(rows, size=int(quota), replace=False, shuffle=False)] = True
+    return mask
+
+
+def _classes(y: np.ndarray) -> np.ndarray:
+    """The distinct labels, sorted; for small integer codes by a bincount, not a sort."""
+    if y.size and y.dtype.kind in "biu":
+        lo = int(y.min())
+        if int(y.max()) - lo < 1 << 16:
+            return np.flatnonzero(np.bincount(y.astype(np.int64) - lo)) + lo
+    return np.unique(y)
+
+
 def split_rows(
     frame: pl.DataFrame, test_size: float, stratify: bool, seed: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Seeded (optionally stratified) split; row order within each part follows the input."""
-    idx = np.arange(frame.height)
-    train_idx, test_idx = train_test_split(
-        idx,
-        test_size=test_size,
-        random_state=seed,
-        stratify=frame[Y].to_numpy() if stratify else None,
-    )
-    return frame[np.sort(train_idx)], frame[np.sort(test_idx)]
+    """Seeded (optionally stratified) split into ceil(test_size * rows) test rows and the rest,
+    as scikit-learn's train_test_split sizes them; row order within each part follows the
+    input."""
+    n = frame.height
+    n_test = math.ceil(test_size * n)
+    if not 0 < n_test < n:
+        raise ValueError(f"a test share of {test_size} leaves an empty part of {n} rows")
+    y = frame[Y].to_numpy() if stratify else None
+    test = pl.Series(sample_mask(y, n, n_test, seed))
+    return frame.filter(~test), frame.filter(test)
 
 
 def stratified_sample(frame: pl.DataFrame, max_rows: int, seed: int) -> pl.DataFrame:
-    """A seeded sample of at most `max_rows` rows with the outcome's class shares kept."""
+    """A seeded sample of at most `max_rows` rows with the outcome's class shares kept; row
+    order follows the input."""
     if frame.height <= max_rows:
         return frame
-    idx, _ = train_test_split(
-        np.arange(frame.height),
-        train_size=max_rows,
-        random_state=seed,
-        stratify=frame[Y].to_numpy(),
-    )
-    return frame[np.sort(idx)]
+    return frame.filter(pl.Series(sample_mask(frame[Y].to_numpy(), frame.height, max_rows, seed)))
 
 
 @dataclass(frozen=True)
