@@ -81,6 +81,7 @@ GOOD = {
     "stand-in, no final newline": BASE.removesuffix(b"\r\n"),
     "duplicate video ids": with_duplicates(BASE),
     "missing as empty cells and NA": BASE.replace(b"#N/A", b"", 5).replace(b"#N/A", b"NA"),
+    'missing as quoted "NA"': BASE.replace(b"#N/A", b'"NA"'),
     "negative row number": BASE.replace(b"\r\n1,", b"\r\n-1,", 1),
 }
 
