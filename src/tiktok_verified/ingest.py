@@ -23,6 +23,7 @@ import csv
 import hashlib
 import io
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -555,10 +556,18 @@ def ingest_fast(path: Path, source: str) -> FileIngest | None:
         if not _header_is_canonical(path):
             return None
         checks, kept = _fast_plan(path)
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with ThreadPoolExecutor(max_workers=1) as pool, tempfile.TemporaryDirectory() as scratch:
             stats_job = pool.submit(byte_stats, path)
             try:
-                checks, kept = pl.collect_all([checks, kept], engine="streaming")
+                # The kept rows go through a scratch parquet file: collected straight from the
+                # scan they would take twice the memory (the reader's buffers), read back from
+                # parquet they are compact.
+                staged = Path(scratch) / "kept.parquet"
+                checks, _ = pl.collect_all(
+                    [checks, kept.sink_parquet(staged, compression="lz4", lazy=True)],
+                    engine="streaming",
+                )
+                kept = _read_in_one_chunk(staged)
             finally:
                 stats = stats_job.result()
     except Exception:  # noqa: BLE001 - any doubt at all: the slow path decides
@@ -581,13 +590,12 @@ def ingest_fast(path: Path, source: str) -> FileIngest | None:
     if not ok or kept.height != c["complete"]:
         return None
     if c["distinct_ids"] < kept.height:  # rare: an order-keeping unique in memory only then
-        kept = kept.unique(subset=[schema.VIDEO_ID], keep="first", maintain_order=True)
+        kept = kept.unique(subset=[schema.VIDEO_ID], keep="first", maintain_order=True).rechunk()
     counts = dict(kept[schema.OUTCOME].value_counts().iter_rows())
     class_counts = {label: int(counts.get(label, 0)) for label in schema.CATEGORIES[schema.OUTCOME]}
     if sum(n > 0 for n in class_counts.values()) < 2:
         return None
-    # One chunk, as the slow path's frame: the parquet writer's row groups follow the chunks.
-    kept = _rechunked(kept).cast(schema.interim_schema())
+    kept = kept.cast(schema.interim_schema())
     report = {
         "rows_in": c["rows"],
         "rows_dropped": {
@@ -601,14 +609,16 @@ def ingest_fast(path: Path, source: str) -> FileIngest | None:
     return FileIngest(Ingested(kept, report), stats.sha256)
 
 
-def _rechunked(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame in one chunk, a column at a time (so at most one column is held twice)."""
-    columns = frame.get_columns()
-    del frame
-    for i, column in enumerate(columns):
-        columns[i] = column.rechunk()
-        del column
-    return pl.DataFrame(columns)
+def _read_in_one_chunk(path: Path) -> pl.DataFrame:
+    """A parquet file as a frame in one chunk, as the slow path's frame is (the parquet
+    writer's row groups follow the chunks); read a column at a time, so that at most one
+    column is ever held twice."""
+    return pl.DataFrame(
+        [
+            pl.read_parquet(path, columns=[name]).to_series().rechunk()
+            for name in pl.read_parquet_schema(path)
+        ]
+    )
 
 
 def load_source(raw_dir: Path, source_mode: str, synthetic_rows: int, seed: int):
