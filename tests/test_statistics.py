@@ -317,6 +317,21 @@ def test_newton_equals_statsmodels_logit_with_and_without_the_warm_start(
     assert confirmed.mle_retvals["iterations"] <= 2
 
 
+def test_large_tables_report_the_newton_fit_itself(monkeypatch):
+    """Above STATSMODELS_ROWS the Newton covariance is reported: the same figures."""
+    frame, cfg = small_frame()
+    by_statsmodels = inference.coefficient_inference(frame, cfg)
+    monkeypatch.setattr(inference, "STATSMODELS_ROWS", 100)
+    by_newton = inference.coefficient_inference(frame, cfg)
+    assert by_statsmodels["method"].startswith("statsmodels Logit")
+    assert by_newton["method"].startswith("maximum likelihood by Newton's method (")
+    for name, c in by_statsmodels["coefficients"].items():
+        for key in ("coef", "std_err", "p_value", "ci_low", "ci_high", "odds_ratio_per_sd"):
+            assert by_newton["coefficients"][name][key] == pytest.approx(c[key], rel=1e-7)
+    for key in ("log_likelihood", "pseudo_r2_mcfadden", "llr_p_value", "aic"):
+        assert by_newton[key] == pytest.approx(by_statsmodels[key], rel=1e-8)
+
+
 def test_null_model_in_closed_form_equals_statsmodels_null_fit():
     frame, cfg = small_frame()
     got = inference.coefficient_inference(frame, cfg)
