@@ -60,16 +60,21 @@ def small_frame(n: int = 600, seed: int = 0) -> tuple[pl.DataFrame, Features]:
     return frame, cfg
 
 
-def test_inference_matches_a_direct_statsmodels_fit():
-    frame, cfg = small_frame()
-    got = inference.coefficient_inference(frame, cfg)
-    X = np.column_stack(
+def small_design(frame: pl.DataFrame) -> np.ndarray:
+    """small_frame's design by hand: the opinion dummy, duration, views (raw units)."""
+    return np.column_stack(
         [
             (frame["claim_status"] == "opinion").to_numpy().astype(float),
             frame["video_duration_sec"].to_numpy(),
             frame["video_view_count"].to_numpy(),
         ]
     )
+
+
+def test_inference_matches_a_direct_statsmodels_fit():
+    frame, cfg = small_frame()
+    got = inference.coefficient_inference(frame, cfg)
+    X = small_design(frame)
     direct = sm.Logit(frame[Y].to_numpy(), sm.add_constant(X)).fit(disp=0)
     ci = direct.conf_int(0.05)
     for k, name in enumerate(
@@ -299,13 +304,7 @@ def test_newton_equals_statsmodels_logit_with_and_without_the_warm_start(
     monkeypatch.setattr(inference, "WARM_START_ROWS", warm_start_rows)
     monkeypatch.setattr(inference, "NEWTON_BLOCK", 128)  # several blocks
     frame, _ = small_frame(n=2_000, seed=5)
-    X = np.column_stack(
-        [
-            (frame["claim_status"] == "opinion").to_numpy().astype(float),
-            frame["video_duration_sec"].to_numpy(),
-            frame["video_view_count"].to_numpy(),
-        ]
-    )
+    X = small_design(frame)
     y = frame[Y].to_numpy().astype(float)
     params, cov, llf = inference.newton_logit(X, y)
     direct = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton")
@@ -335,13 +334,7 @@ def test_large_tables_report_the_newton_fit_itself(monkeypatch):
 def test_null_model_in_closed_form_equals_statsmodels_null_fit():
     frame, cfg = small_frame()
     got = inference.coefficient_inference(frame, cfg)
-    X = np.column_stack(
-        [
-            (frame["claim_status"] == "opinion").to_numpy().astype(float),
-            frame["video_duration_sec"].to_numpy(),
-            frame["video_view_count"].to_numpy(),
-        ]
-    )
+    X = small_design(frame)
     direct = sm.Logit(frame[Y].to_numpy(), sm.add_constant(X)).fit(disp=0, method="newton")
     assert inference.null_log_likelihood(frame[Y].to_numpy()) == pytest.approx(
         direct.llnull, rel=1e-9
