@@ -392,9 +392,9 @@ def render(results: dict, findings: str = "") -> str:
         "the repeats; every run's raw figures are in `benchmarks/results.json`.",
         "",
         "```bash",
-        "make bench                  # full: course file ×5, 1M rows ×3, 10M rows ×1 "
-        "(~20-25 min on a quiet machine)",
-        "BENCH_QUICK=1 make bench    # short: course file ×2, 1M rows ×1 (~3-5 min)",
+        "make bench                  # full: course file ×5, 1M rows ×3, 10M rows ×3 "
+        "(~12 min on a quiet machine)",
+        "BENCH_QUICK=1 make bench    # short: course file ×2, 1M rows ×1 (~2-3 min)",
         ".venv/bin/python -m benchmarks.run --sizes 1m,10m --repeats-synthetic 1 --repeats-real 3",
         ".venv/bin/python -m benchmarks.run --report-only   # re-render from results.json",
         "```",

@@ -1,7 +1,7 @@
 """The benchmark: time and peak memory of the pipeline, side by side with the course's pandas way.
 
-    make bench                                  # full run (~20-25 min on a quiet 2-core machine)
-    BENCH_QUICK=1 make bench                    # short run (~3-5 min): fewer repeats, no 10M
+    make bench                                  # full run (~12 min on a quiet 2-core machine)
+    BENCH_QUICK=1 make bench                    # short run (~2-3 min): fewer repeats, no 10M
     .venv/bin/python -m benchmarks.run --help   # repeats, sizes, output paths
 
 Every scenario runs in a scratch copy of the repository (the test suite's `new_repo`: tracked and
@@ -60,7 +60,7 @@ SHARED_CSV = REPO_ROOT.parent / "shared" / "data" / "tiktok_dataset.csv"
 PYTHON = sys.executable
 TIMEOUT_S = 45 * 60
 
-FULL = {"real_repeats": 5, "sizes": {1_000_000: 3, 10_000_000: 1}}
+FULL = {"real_repeats": 5, "sizes": {1_000_000: 3, 10_000_000: 3}}
 QUICK = {"real_repeats": 2, "sizes": {1_000_000: 1}}
 
 
