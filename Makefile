@@ -76,12 +76,12 @@ plots-template: env ## rebuild .dvc/offline_plots.html (needs npm; the result is
 	$(VENV)/bin/python -m tiktok_verified.offline_plots
 
 lint: env ## ruff format check + lint
-	$(VENV)/bin/ruff format --check src tests
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks
 
 format: env ## ruff format + autofix
-	$(VENV)/bin/ruff format src tests
-	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 bench: env ## time + memory: course file, no-op, model.C change, 1M/10M rows, vs pandas (BENCH_QUICK=1: short)
 	$(VENV)/bin/python -m benchmarks.run
