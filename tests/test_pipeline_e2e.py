@@ -78,7 +78,10 @@ def assert_sound_outputs(repo, rows_in: int):
     assert set(train["video_id"]).isdisjoint(set(test["video_id"]))
     assert split["test_rows_whose_video_is_in_train"] == 0
     # Upsampling touched the training part only: classes balanced there, not in test.
-    assert train["y"].sum() == train.height - train["y"].sum()
+    # (train.parquet holds each training video once, its copies as a weight.)
+    assert train["video_id"].is_unique().all()
+    assert (train["y"] * train["weight"]).sum() == ((1 - train["y"]) * train["weight"]).sum()
+    assert train["weight"].sum() == split["rows"]["train"]
     assert test["y"].n_unique() == 2 and test["video_id"].is_unique().all()
 
     predictions = pl.read_csv(repo.path("metrics/plots/predictions.csv"))

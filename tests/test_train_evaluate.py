@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import polars as pl
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from tiktok_verified import evaluate, inference, ingest, schema, synthetic
+from tiktok_verified import evaluate, inference, ingest, resample, schema, synthetic
 from tiktok_verified import model as model_lib
 from tiktok_verified.features import Y, build_features
 from tiktok_verified.split import make_split
@@ -35,10 +36,15 @@ def fitted(parts):
 
 def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
     """Copies are fitted as frequency weights: the same model as a plain fit on every row."""
-    params, train, *_ = parts
+    params, weighted, *_ = parts
     pipeline, info = fitted
+    # The rows with their copies, as upsampling makes them.
+    train = weighted[np.repeat(np.arange(weighted.height), weighted["weight"].cast(int))].drop(
+        "weight"
+    )
     assert info["converged"] and info["train_rows"] == train.height
-    assert info["distinct_rows"] == train[schema.VIDEO_ID].n_unique() < train.height
+    assert info["distinct_rows"] == weighted.height == train[schema.VIDEO_ID].n_unique()
+    assert weighted.height < train.height
     assert info["resample"] == "upsample" and info["class_weight"] is None
     names = model_lib.feature_names(pipeline)
     assert names[:3] == [
@@ -187,20 +193,55 @@ def test_prior_correction_moves_probabilities_to_the_real_base_rate(parts, fitte
     assert t["brier"] > base["brier"] > t["brier_prior_corrected"]
 
 
-@pytest.mark.parametrize("strategy", ["upsample", "downsample", "none", "exemplar"])
-def test_weighted_rows_from_ids_equal_the_collapsed_copies(strategy):
-    """train reads only the resampled part's video ids and weights the split rows by them:
-    the same rows, order and weights as collapsing the copies themselves."""
+@pytest.mark.parametrize("strategy", ["upsample", "downsample", "none", "class_weight"])
+def test_weighted_resampling_equals_the_collapsed_copies(strategy):
+    """split writes the resampled rows as distinct rows with a weight: the same draws, rows,
+    order and weights as making the copies and collapsing them, and so the same model."""
     from conftest import compose_params
 
     params = compose_params(f"resample={strategy}")
     videos = ingest.ingest_bytes(synthetic.csv_bytes(3_000, seed=4), "stand-in").frame
-    result = make_split(build_features(videos, params.features).collect(), params)
-    rows = model_lib.weighted_rows(result.train[schema.VIDEO_ID], result.train_original)
-    collapsed = model_lib.collapse_copies(result.train)
-    assert rows.select(collapsed.columns).equals(collapsed)
-    assert rows[model_lib.WEIGHT].sum() == result.train.height
-    if strategy in ("upsample", "exemplar"):
-        assert rows[model_lib.WEIGHT].max() > 1
-    with pytest.raises(ValueError, match="not in the training part as split; rerun the split"):
-        model_lib.weighted_rows(result.test[schema.VIDEO_ID], result.train_original)
+    part = build_features(videos, params.features).collect()
+    weighted = resample.weighted(part, strategy, seed=7)
+    copies = resample.apply(part, strategy, seed=7)
+    assert weighted.equals(resample.collapse_copies(copies))
+    assert weighted[resample.WEIGHT].sum() == copies.height
+    assert weighted[schema.VIDEO_ID].is_unique().all()
+    if strategy == "upsample":
+        assert weighted[resample.WEIGHT].max() > 1
+        assert weighted.drop(resample.WEIGHT).equals(part)  # every row once, in order
+    a, _ = fit(weighted, params)
+    b, _ = fit(copies, params)
+    np.testing.assert_array_equal(a.named_steps["classify"].coef_, b.named_steps["classify"].coef_)
+
+
+def test_train_stage_gives_the_same_model_from_weights_and_from_copies(parts, tmp_path):
+    """train.main reads split's weighted rows; a part written with its copies (an older
+    train.parquet) gives byte-identical outputs."""
+    from tiktok_verified import train as train_stage
+
+    from conftest import REPO_ROOT
+
+    _, weighted, _, original = parts
+    copies = weighted[np.repeat(np.arange(weighted.height), weighted["weight"].cast(int))]
+    original.write_parquet(tmp_path / "original.parquet")
+    outputs = {}
+    for name, frame in (("weights", weighted), ("copies", copies.drop("weight"))):
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+        out = tmp_path / name
+        code = train_stage.main(
+            [
+                *("--train", str(tmp_path / f"{name}.parquet")),
+                *("--train-original", str(tmp_path / "original.parquet")),
+                *("--model", str(out / "model.skops")),
+                *("--report", str(out / "coefficients.json")),
+                *("--plot", str(out / "coefficients.csv")),
+                *("--params", str(REPO_ROOT / "params.yaml")),
+            ]
+        )
+        assert code == 0
+        outputs[name] = [(out / f).read_bytes() for f in ("model.skops", "coefficients.json")]
+    assert outputs["weights"] == outputs["copies"]
+    report = json.loads(outputs["weights"][1])
+    assert report["predictor"]["train_rows"] == copies.height
+    assert report["inference"]["resampled_rows_comparison"]["rows"] == copies.height

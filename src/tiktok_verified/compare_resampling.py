@@ -35,7 +35,7 @@ def compare(videos: pl.DataFrame, params: Params, strategies=RESAMPLE_STRATEGIES
         rows.append(
             {
                 "resample": strategy,
-                "fit_rows": split.train.height,
+                "fit_rows": split.report["rows"]["train"],
                 "test_rows": split.test.height,
                 "test_rows_seen_in_training": split.report["test_rows_whose_video_is_in_train"],
                 **{k: metrics["test"][k] for k in COLUMNS},

@@ -26,6 +26,7 @@ from tiktok_verified import schema
 from tiktok_verified.config import Features, Model, Params
 from tiktok_verified.features import Y
 from tiktok_verified.io import write_with
+from tiktok_verified.resample import WEIGHT, collapse_copies
 
 #: The only types a saved model may contain; anything else in a file is refused on load.
 #: (Stricter than skops' own defaults, which trust every scikit-learn estimator.)
@@ -56,8 +57,6 @@ TRUSTED_LOADERS = (
 )
 #: The model's steps, by name and class, as `load` expects them.
 STEPS = [("scale", "StandardScaler"), ("classify", "LogisticRegression")]
-#: Frequency weight column of `collapse_copies`.
-WEIGHT = "_weight"
 
 
 class ModelFileError(ValueError):
@@ -132,38 +131,10 @@ def outcome(frame: pl.DataFrame) -> np.ndarray:
     return frame[Y].to_numpy().astype(np.int64)
 
 
-def collapse_copies(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per video with its number of copies in `WEIGHT` (first-seen order).
-
-    Resampling draws whole rows, so the copies of a video are identical rows."""
-    return frame.group_by(schema.VIDEO_ID, maintain_order=True).agg(
-        pl.all().first(), pl.len().cast(pl.Float64).alias(WEIGHT)
-    )
-
-
-def weighted_rows(copies: pl.Series, distinct: pl.DataFrame) -> pl.DataFrame:
-    """`collapse_copies` of the resampled part, from its video ids alone: the rows of
-    `distinct` (the part as split, one row per video) that it holds, in the order they first
-    appear in it, with their number of copies in `WEIGHT`. Reads 8 bytes a row of the
-    resampled part instead of every column."""
-    counts = (
-        copies.to_frame()
-        .group_by(schema.VIDEO_ID, maintain_order=True)
-        .agg(pl.len().cast(pl.Float64).alias(WEIGHT))
-    )
-    rows = counts.join(distinct, on=schema.VIDEO_ID, how="inner", maintain_order="left")
-    if rows.height != counts.height:
-        raise ValueError(
-            f"{counts.height - rows.height} videos of the resampled rows are not in the "
-            "training part as split; rerun the split stage"
-        )
-    return rows.select(*distinct.columns, WEIGHT)
-
-
 def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
     """Fit the configured pipeline on the training rows (copies of a row as one row with a
-    frequency weight; a `WEIGHT` column, if present, gives them); report convergence instead
-    of printing a warning."""
+    frequency weight; a `weight` column, as split writes it, gives them); report convergence
+    instead of printing a warning."""
     class_weight = "balanced" if params.resample.strategy == "class_weight" else None
     pipeline = build_pipeline(params.features, params.model, params.base.seed, class_weight)
     rows = train if WEIGHT in train.columns else collapse_copies(train)

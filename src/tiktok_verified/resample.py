@@ -1,12 +1,20 @@
 """Class-imbalance strategies. Each touches only the rows it is given; the split stage gives
-them the training part (except `exemplar`, which reproduces the course's upsample-then-split)."""
+them the training part (except `exemplar`, which reproduces the course's upsample-then-split).
+
+`apply` returns the resampled rows; `weighted` the same as distinct rows with their number of
+copies in a `weight` column (what split writes and train fits: same model, a fraction of the
+rows)."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
 
+from tiktok_verified import schema
 from tiktok_verified.features import Y
+
+#: Frequency weight: how many copies of the row the resampled rows hold.
+WEIGHT = "weight"
 
 
 def _class_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -42,3 +50,28 @@ def apply(frame: pl.DataFrame, strategy: str, seed: int) -> pl.DataFrame:
     if strategy in ("none", "class_weight"):
         return frame
     raise ValueError(f"unknown resample strategy {strategy!r}")
+
+
+def collapse_copies(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per video with its number of copies in `WEIGHT` (first-seen order).
+
+    Resampling draws whole rows, so the copies of a video are identical rows."""
+    return frame.group_by(schema.VIDEO_ID, maintain_order=True).agg(
+        pl.all().first(), pl.len().cast(pl.Float64).alias(WEIGHT)
+    )
+
+
+def weighted(frame: pl.DataFrame, strategy: str, seed: int) -> pl.DataFrame:
+    """`collapse_copies(apply(frame, strategy, seed))`, without making the copies: the same
+    draws, the same rows in the same order, the same weights."""
+    if strategy == "upsample":
+        minority, majority = _class_rows(frame)
+        rng = np.random.default_rng(seed)
+        extra = rng.integers(0, minority.height, majority.height - minority.height)
+        label = minority[Y][0]
+        weights = np.ones(frame.height)
+        weights[(frame[Y] == label).to_numpy()] += np.bincount(extra, minlength=minority.height)
+        return frame.with_columns(pl.Series(WEIGHT, weights))
+    if strategy in ("downsample", "none", "class_weight"):  # no row twice
+        return apply(frame, strategy, seed).with_columns(pl.lit(1.0).alias(WEIGHT))
+    return collapse_copies(apply(frame, strategy, seed))

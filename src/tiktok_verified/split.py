@@ -88,7 +88,9 @@ def stratified_sample(frame: pl.DataFrame, max_rows: int, seed: int) -> pl.DataF
 
 @dataclass(frozen=True)
 class SplitResult:
-    train: pl.DataFrame  # the rows the classifier is fitted on (resampled)
+    # The rows the classifier is fitted on, resampled: each distinct row once, with its number
+    # of copies in the `weight` column (resample.WEIGHT).
+    train: pl.DataFrame
     test: pl.DataFrame
     train_original: pl.DataFrame  # the training part as split, one row per video
     report: dict
@@ -115,12 +117,12 @@ def make_split(features: pl.DataFrame, params: Params) -> SplitResult:
     train_before = cap_upper(train, limits)
     test = cap_upper(test, limits)
     if strategy == "exemplar":
-        train = train_before
         # Inference, diagnostics and cross-validation need one row per video: under this
         # protocol the training part already holds copies, so they get its distinct videos.
-        train_before = train.unique(schema.VIDEO_ID, keep="first", maintain_order=True)
+        train = resample.collapse_copies(train_before)
+        train_before = train.drop(resample.WEIGHT)
     else:
-        train = resample.apply(train_before, strategy, seed)
+        train = resample.weighted(train_before, strategy, seed)
     overlap = test.join(train, on=schema.VIDEO_ID, how="semi").height
     report = {
         "resample": strategy,
@@ -128,7 +130,8 @@ def make_split(features: pl.DataFrame, params: Params) -> SplitResult:
         "rows": {
             # One row per training video: what inference, diagnostics and CV use.
             "train_before_resample": train_before.height,
-            "train": train.height,
+            "train": int(train[resample.WEIGHT].sum()),  # copies counted
+            "train_distinct": train.height,
             "test": test.height,
         },
         "class_counts": {
@@ -142,8 +145,13 @@ def make_split(features: pl.DataFrame, params: Params) -> SplitResult:
 
 
 def _class_counts(frame: pl.DataFrame) -> dict:
-    positives = int(frame[Y].sum())
-    return {schema.NEGATIVE: frame.height - positives, schema.POSITIVE: positives}
+    """Rows per class; a `weight` column counts each row that many times."""
+    if resample.WEIGHT in frame.columns:
+        weight = frame[resample.WEIGHT]
+        rows, positives = int(weight.sum()), int((frame[Y] * weight).sum())
+    else:
+        rows, positives = frame.height, int(frame[Y].sum())
+    return {schema.NEGATIVE: rows - positives, schema.POSITIVE: positives}
 
 
 def main(argv: list[str] | None = None) -> int:

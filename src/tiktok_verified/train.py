@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 from sklearn.pipeline import Pipeline
 
-from tiktok_verified import inference, schema
+from tiktok_verified import inference
 from tiktok_verified import model as model_lib
 from tiktok_verified.config import ConfigError, load_params
 from tiktok_verified.io import write_json, write_with
@@ -55,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train: error: {exc}", file=sys.stderr)
         return 1
     original = pl.read_parquet(args.train_original)
-    copies = pl.read_parquet(args.train, columns=[schema.VIDEO_ID])[schema.VIDEO_ID]
-    rows = model_lib.weighted_rows(copies, original)
+    rows = pl.read_parquet(args.train)  # distinct rows, copies as a `weight` column
+    if model_lib.WEIGHT not in rows.columns:  # written with copies (before the weights)
+        rows = model_lib.collapse_copies(rows)
     pipeline, info = fit(rows, params)
     stats = inference.coefficient_inference(original, params.features)
     if rows.height != original.height or rows[model_lib.WEIGHT].max() != 1:
