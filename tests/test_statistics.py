@@ -316,6 +316,38 @@ def test_newton_equals_statsmodels_logit_with_and_without_the_warm_start(
     assert confirmed.mle_retvals["iterations"] <= 2
 
 
+def test_newton_survives_a_warm_start_that_misses_a_rare_level(monkeypatch):
+    """The warm-start subset can miss a rare dummy (singular there): start from zero instead,
+    and reach statsmodels' optimum on all rows."""
+    monkeypatch.setattr(inference, "WARM_START_ROWS", 50)  # subset: every 60th of 3,000 rows
+    rng = np.random.default_rng(0)
+    n = 3_000
+    x = rng.normal(size=n)
+    rare = np.zeros(n)
+    rare[60 * np.arange(10) + 7] = 1.0  # 10 rows, none in the subset
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1 + 0.5 * x + 0.7 * rare)))).astype(float)
+    X = np.column_stack([x, rare])
+    assert X[:: n // 50, 1].sum() == 0
+    params, cov, _ = inference.newton_logit(X, y)
+    direct = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton")
+    np.testing.assert_allclose(params, direct.params, rtol=1e-8)
+    np.testing.assert_allclose(cov, direct.cov_params(), rtol=1e-7)
+
+
+def test_newton_refuses_separated_classes_instead_of_reporting_huge_estimates():
+    rng = np.random.default_rng(1)
+    n = 2_000
+    x = rng.normal(size=n)
+    rare = np.zeros(n)
+    rare[:10] = 1.0
+    y = (rng.random(n) < 0.3).astype(float)
+    y[:10] = 1.0  # every row of the rare level is verified: quasi-separation
+    with pytest.raises(RuntimeError, match="separates the classes"):
+        inference.newton_logit(np.column_stack([x, rare]), y)
+    with pytest.raises(RuntimeError, match="separates the classes"):  # complete separation
+        inference.newton_logit(x[:, None], (x > 0).astype(float))
+
+
 def test_large_tables_report_the_newton_fit_itself(monkeypatch):
     """Above STATSMODELS_ROWS the Newton covariance is reported: the same figures."""
     frame, cfg = small_frame()

@@ -42,6 +42,10 @@ STATSMODELS_ROWS = 1_000_000
 NEWTON_BLOCK = 500_000
 #: Above this many rows, `newton_logit` starts from the fit on an evenly spaced subset.
 WARM_START_ROWS = 200_000
+#: Largest Newton step (in units of the SD-scaled columns), so a poor start cannot overshoot.
+MAX_STEP = 5.0
+#: A fitted logit beyond this (probability within ~1e-10 of 0 or 1) means separation.
+SEPARATED_LOGIT = 23.0
 
 
 def _newton_pass(exog, y, w, beta, gradient_only=False):
@@ -78,25 +82,42 @@ def newton_logit(
     beta = np.zeros(k + 1)
     if n > 4 * WARM_START_ROWS:
         every = n // WARM_START_ROWS
-        subset, _, _ = newton_logit(X[::every], y[::every], w[::every], max_iter)
-        beta = subset / unscale
+        try:
+            subset, _, _ = newton_logit(X[::every], y[::every], w[::every], max_iter)
+            beta = subset / unscale
+        except (np.linalg.LinAlgError, RuntimeError):
+            # The subset can miss a rare level, or see it separated: start from zero.
+            beta = np.zeros(k + 1)
     exog = np.empty((n, k + 1))
     exog[:, 0] = 1.0
     np.divide(X, scale, out=exog[:, 1:])
     for _ in range(max_iter):
         gradient, hessian = _newton_pass(exog, y, w, beta)
         step = np.linalg.solve(hessian, gradient)
+        largest = np.max(np.abs(step))
+        if largest > MAX_STEP:  # damped: no overshoot from a poor start
+            step *= MAX_STEP / largest
         beta += step
         if gradient @ step < 1e-12 * max(1.0, n):  # Newton decrement: converged
             break
     else:
-        raise RuntimeError("Newton's method did not converge for the logistic regression")
+        raise RuntimeError(
+            "Newton's method did not converge for the logistic regression (most often a "
+            "predictor that separates the classes: its estimate does not exist)"
+        )
     _, hessian = _newton_pass(exog, y, w, beta)
-    llf = 0.0
+    llf, extreme = 0.0, 0
     for lo in range(0, n, NEWTON_BLOCK):
         eta = exog[lo : lo + NEWTON_BLOCK] @ beta
         sign = np.where(y[lo : lo + NEWTON_BLOCK] > 0, -eta, eta)
         llf -= float(w[lo : lo + NEWTON_BLOCK] @ np.logaddexp(0.0, sign))
+        extreme += int(np.count_nonzero(np.abs(eta) > SEPARATED_LOGIT))
+    if extreme:
+        raise RuntimeError(
+            f"{extreme} rows get a fitted probability of 0 or 1 (|logit| > {SEPARATED_LOGIT:g}): "
+            "a predictor separates the classes, so the maximum-likelihood estimates do not "
+            "exist (drop or merge the separating predictor or level)"
+        )
     cov = np.linalg.inv(hessian) * np.outer(unscale, unscale)
     return beta * unscale, cov, llf
 
