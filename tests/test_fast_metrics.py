@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -356,3 +357,31 @@ def test_predictions_table_names_the_classes_row_for_row():
     labels = np.asarray(evaluate.LABELS)
     assert table.equals(pl.DataFrame({"actual": labels[y], "predicted": labels[pred]}))
     assert table.schema == pl.Schema({"actual": pl.String, "predicted": pl.String})
+
+
+def test_stratified_split_refuses_a_class_of_one_video_naming_it(tmp_path, capsys):
+    """As train_test_split did: a class with one video cannot be in both parts. The split
+    stage says so, naming the file, and writes nothing."""
+    from tiktok_verified import split
+
+    frame = frame_with_outcome(100, 0.0).with_columns(
+        pl.when(pl.col("video_id") == 7).then(1).otherwise(pl.col(Y)).cast(pl.Int8).alias(Y)
+    )
+    assert frame[Y].sum() == 1
+    with pytest.raises(ValueError, match="at least 2 videos of each class; 'verified' has 1"):
+        split_rows(frame, 0.25, True, seed=0)
+    assert split_rows(frame, 0.25, False, seed=0)[1].height == 25  # unstratified: allowed
+    features = tmp_path / "features.parquet"
+    frame.write_parquet(features)
+    outs = [tmp_path / f"{n}.parquet" for n in ("train", "train_original", "test")]
+    code = split.main(
+        [
+            *("--features", str(features)),
+            *("--train", str(outs[0]), "--train-original", str(outs[1]), "--test", str(outs[2])),
+            *("--report", str(tmp_path / "split.json")),
+            *("--params", str(Path(__file__).resolve().parents[1] / "params.yaml")),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and f"split: error: {features}: a stratified split needs" in err
+    assert not any(p.exists() for p in outs)

@@ -74,6 +74,14 @@ def split_rows(
     if not 0 < n_test < n:
         raise ValueError(f"a test share of {test_size} leaves an empty part of {n} rows")
     y = frame[Y].to_numpy() if stratify else None
+    if y is not None:
+        counts = np.bincount(y.astype(np.int64), minlength=2)
+        for label, count in zip((schema.NEGATIVE, schema.POSITIVE), counts[:2], strict=True):
+            if count < 2:
+                raise ValueError(
+                    f"a stratified split needs at least 2 videos of each class; "
+                    f"{label!r} has {count}"
+                )
     test = pl.Series(sample_mask(y, n, n_test, seed))
     return frame.filter(~test), frame.filter(test)
 
@@ -168,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"split: error: {exc}", file=sys.stderr)
         return 1
-    result = make_split(pl.read_parquet(args.features), params)
+    try:
+        result = make_split(pl.read_parquet(args.features), params)
+    except ValueError as exc:
+        print(f"split: error: {args.features}: {exc}", file=sys.stderr)
+        return 1
     write_parquet(args.train, result.train)
     write_parquet(args.train_original, result.train_original)
     write_parquet(args.test, result.test)
