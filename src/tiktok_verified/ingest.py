@@ -546,7 +546,7 @@ def _header_is_canonical(path: Path) -> bool:
     return head.startswith((CANONICAL_HEADER + b"\n", CANONICAL_HEADER + b"\r\n"))
 
 
-def ingest_fast(path: Path, source: str) -> FileIngest | None:
+def ingest_fast(path: Path, source: str, scratch_dir: Path | None = None) -> FileIngest | None:
     """The file's result by the fast path, or None where the slow path must decide.
 
     None for a file that is not in the course file's exact layout (header, commas, LF or CRLF
@@ -556,7 +556,10 @@ def ingest_fast(path: Path, source: str) -> FileIngest | None:
         if not _header_is_canonical(path):
             return None
         checks, kept = _fast_plan(path)
-        with ThreadPoolExecutor(max_workers=1) as pool, tempfile.TemporaryDirectory() as scratch:
+        with (
+            ThreadPoolExecutor(max_workers=1) as pool,
+            tempfile.TemporaryDirectory(dir=scratch_dir, prefix=".ingest-") as scratch,
+        ):
             stats_job = pool.submit(byte_stats, path)
             try:
                 # The kept rows go through a scratch parquet file: collected straight from the
@@ -644,7 +647,9 @@ def run(raw_dir: Path, out: Path, metrics: Path, source_mode: str, rows: int, se
     path = raw_dir / RAW_NAME
     fast = None
     if source_mode == "auto" and path.is_file():
-        fast = ingest_fast(path, str(path))
+        # Stage the kept rows beside the output (disk), not in /tmp (RAM on many machines).
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fast = ingest_fast(path, str(path), scratch_dir=out.parent)
     if fast is not None:
         result, digest, label, where = fast.result, fast.sha256, "real", str(path)
     else:
