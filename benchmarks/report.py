@@ -247,7 +247,8 @@ def _outcomes(runs: Sequence[dict], key: str) -> str:
     ours = runs[0]["outcome"]
     theirs = runs[0]["pandas"]["result"]
     return (
-        f"Same work, same answer: ours kept {ours['rows_kept']:,} rows, fitted on "
+        "Same work (each side draws its own seeded split, so test accuracies may differ by "
+        f"sampling noise): ours kept {ours['rows_kept']:,} rows, fitted on "
         f"{ours['train_rows_fitted']:,} ({ours['iterations']} lbfgs iterations), test accuracy "
         f"{ours['test_accuracy']:.4f}; pandas kept {theirs['rows_kept']:,}, fitted on "
         f"{theirs['train_rows_fitted']:,} ({theirs['iterations']} iterations, standardize="
