@@ -26,7 +26,7 @@ from tiktok_verified import schema
 from tiktok_verified.config import Features, Model, Params
 from tiktok_verified.features import Y
 from tiktok_verified.io import write_with
-from tiktok_verified.resample import WEIGHT, collapse_copies
+from tiktok_verified.resample import WEIGHT, as_weighted
 
 #: The only types a saved model may contain; anything else in a file is refused on load.
 #: (Stricter than skops' own defaults, which trust every scikit-learn estimator.)
@@ -72,10 +72,6 @@ def dummy_columns(cfg: Features) -> list[tuple[str, str, str]]:
     return [
         (f"{c}_{level}", c, level) for c in cfg.categorical for level in schema.CATEGORIES[c][1:]
     ]
-
-
-def design_names(cfg: Features) -> list[str]:
-    return [name for name, _, _ in dummy_columns(cfg)] + numeric_columns(cfg)
 
 
 def design(frame: pl.DataFrame, features: Features) -> pl.DataFrame:
@@ -137,7 +133,7 @@ def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
     instead of printing a warning."""
     class_weight = "balanced" if params.resample.strategy == "class_weight" else None
     pipeline = build_pipeline(params.features, params.model, params.base.seed, class_weight)
-    rows = train if WEIGHT in train.columns else collapse_copies(train)
+    rows = as_weighted(train)
     X = design(rows, params.features)
     y = outcome(rows)
     w = rows[WEIGHT].to_numpy()

@@ -25,11 +25,17 @@ def _class_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return frame.filter(pl.col(Y) == minority_label), frame.filter(pl.col(Y) != minority_label)
 
 
-def upsample(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
-    """Draw minority rows with replacement until both classes have the majority's count."""
+def _upsample_draws(frame: pl.DataFrame, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """The minority rows and which of them upsampling copies (indices, with replacement),
+    so that both classes end with the majority's count."""
     minority, majority = _class_rows(frame)
     rng = np.random.default_rng(seed)
-    extra = rng.integers(0, minority.height, majority.height - minority.height)
+    return minority, rng.integers(0, minority.height, majority.height - minority.height)
+
+
+def upsample(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Draw minority rows with replacement until both classes have the majority's count."""
+    minority, extra = _upsample_draws(frame, seed)
     return pl.concat([frame, minority[extra]])
 
 
@@ -61,16 +67,20 @@ def collapse_copies(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def as_weighted(frame: pl.DataFrame) -> pl.DataFrame:
+    """Fitting rows with a `WEIGHT` column: as given if they have one (what split writes),
+    else their copies collapsed (`collapse_copies`)."""
+    return frame if WEIGHT in frame.columns else collapse_copies(frame)
+
+
 def weighted(frame: pl.DataFrame, strategy: str, seed: int) -> pl.DataFrame:
     """`collapse_copies(apply(frame, strategy, seed))`, without making the copies: the same
     draws, the same rows in the same order, the same weights."""
     if strategy == "upsample":
-        minority, majority = _class_rows(frame)
-        rng = np.random.default_rng(seed)
-        extra = rng.integers(0, minority.height, majority.height - minority.height)
-        label = minority[Y][0]
+        minority, extra = _upsample_draws(frame, seed)
         weights = np.ones(frame.height)
-        weights[(frame[Y] == label).to_numpy()] += np.bincount(extra, minlength=minority.height)
+        is_minority = (frame[Y] == minority[Y][0]).to_numpy()
+        weights[is_minority] += np.bincount(extra, minlength=minority.height)
         return frame.with_columns(pl.Series(WEIGHT, weights))
     if strategy in ("downsample", "none", "class_weight"):  # no row twice
         return apply(frame, strategy, seed).with_columns(pl.lit(1.0).alias(WEIGHT))

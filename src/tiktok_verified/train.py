@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 from sklearn.pipeline import Pipeline
 
-from tiktok_verified import inference
+from tiktok_verified import inference, resample
 from tiktok_verified import model as model_lib
 from tiktok_verified.config import ConfigError, load_params
 from tiktok_verified.io import write_json, write_with
@@ -55,17 +55,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train: error: {exc}", file=sys.stderr)
         return 1
     original = pl.read_parquet(args.train_original)
-    rows = pl.read_parquet(args.train)  # distinct rows, copies as a `weight` column
-    if model_lib.WEIGHT not in rows.columns:  # written with copies (before the weights)
-        rows = model_lib.collapse_copies(rows)
+    # Distinct rows, copies as a `weight` column (a part written with copies is collapsed).
+    rows = resample.as_weighted(pl.read_parquet(args.train))
     pipeline, info = fit(rows, params)
     stats = inference.coefficient_inference(original, params.features)
-    if rows.height != original.height or rows[model_lib.WEIGHT].max() != 1:
+    if rows.height != original.height or rows[resample.WEIGHT].max() != 1:
         # The same unpenalised fit on the fitting rows (copies as frequency weights).
         stats["resampled_rows_comparison"] = inference.resampled_rows_comparison(
             stats,
             inference.coefficient_inference(
-                rows, params.features, weights=rows[model_lib.WEIGHT].to_numpy()
+                rows, params.features, weights=rows[resample.WEIGHT].to_numpy()
             ),
         )
     model_lib.save(pipeline, args.model)
