@@ -48,19 +48,24 @@ MAX_STEP = 5.0
 SEPARATED_LOGIT = 23.0
 
 
-def _newton_pass(exog, y, w, beta, gradient_only=False):
-    """Gradient and Hessian of the weighted log-likelihood at beta, block by block."""
+def _newton_pass(exog, y, w, beta, likelihood=False):
+    """Gradient and Hessian of the weighted log-likelihood at beta, block by block; with
+    `likelihood`, also the log-likelihood and how many rows have |logit| > SEPARATED_LOGIT."""
     from scipy.special import expit
 
     k = exog.shape[1]
     gradient, hessian = np.zeros(k), np.zeros((k, k))
+    llf, extreme = 0.0, 0
     for lo in range(0, len(y), NEWTON_BLOCK):
         X, hi = exog[lo : lo + NEWTON_BLOCK], lo + NEWTON_BLOCK
-        p = expit(X @ beta)
+        eta = X @ beta
+        p = expit(eta)
         gradient += X.T @ (w[lo:hi] * (y[lo:hi] - p))
-        if not gradient_only:
-            hessian += (X * (w[lo:hi] * p * (1.0 - p))[:, None]).T @ X
-    return gradient, hessian
+        hessian += (X * (w[lo:hi] * p * (1.0 - p))[:, None]).T @ X
+        if likelihood:
+            llf -= float(w[lo:hi] @ np.logaddexp(0.0, np.where(y[lo:hi] > 0, -eta, eta)))
+            extreme += int(np.count_nonzero(np.abs(eta) > SEPARATED_LOGIT))
+    return gradient, hessian, llf, extreme
 
 
 def newton_logit(
@@ -92,7 +97,7 @@ def newton_logit(
     exog[:, 0] = 1.0
     np.divide(X, scale, out=exog[:, 1:])
     for _ in range(max_iter):
-        gradient, hessian = _newton_pass(exog, y, w, beta)
+        gradient, hessian, _, _ = _newton_pass(exog, y, w, beta)
         step = np.linalg.solve(hessian, gradient)
         largest = np.max(np.abs(step))
         if largest > MAX_STEP:  # damped: no overshoot from a poor start
@@ -105,13 +110,7 @@ def newton_logit(
             "Newton's method did not converge for the logistic regression (most often a "
             "predictor that separates the classes: its estimate does not exist)"
         )
-    _, hessian = _newton_pass(exog, y, w, beta)
-    llf, extreme = 0.0, 0
-    for lo in range(0, n, NEWTON_BLOCK):
-        eta = exog[lo : lo + NEWTON_BLOCK] @ beta
-        sign = np.where(y[lo : lo + NEWTON_BLOCK] > 0, -eta, eta)
-        llf -= float(w[lo : lo + NEWTON_BLOCK] @ np.logaddexp(0.0, sign))
-        extreme += int(np.count_nonzero(np.abs(eta) > SEPARATED_LOGIT))
+    _, hessian, llf, extreme = _newton_pass(exog, y, w, beta, likelihood=True)
     if extreme:
         raise RuntimeError(
             f"{extreme} rows get a fitted probability of 0 or 1 (|logit| > {SEPARATED_LOGIT:g}): "
