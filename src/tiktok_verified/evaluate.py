@@ -89,6 +89,12 @@ def _two_class(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return y == 1, proba
 
 
+def _sorted_by_class(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The verified videos' probabilities and the others', each sorted."""
+    positive, proba = _two_class(y, proba)
+    return np.sort(proba[positive]), np.sort(proba[~positive])
+
+
 def log_loss(y: np.ndarray, proba: np.ndarray, labels=(0, 1)) -> float:
     """Mean negative log-likelihood of 0/1 labels, as scikit-learn's `log_loss(y, proba,
     labels=[0, 1])`: the probability given to the actual class clipped to [eps, 1 - eps],
@@ -115,8 +121,7 @@ def ranking_metrics(y: np.ndarray, proba: np.ndarray) -> tuple[float, float]:
     counting one half; AP sums, over the distinct probabilities of verified videos, the share
     of verified videos at that probability times the precision of flagging all videos at or
     above it. With only one class present, scikit-learn's own calls (and their errors)."""
-    positive, proba = _two_class(y, proba)
-    pos, neg = np.sort(proba[positive]), np.sort(proba[~positive])
+    pos, neg = _sorted_by_class(y, proba)
     n_pos, n_neg = len(pos), len(neg)
     if not n_pos or not n_neg:
         return float(roc_auc_score(y, proba)), float(average_precision_score(y, proba))
@@ -194,8 +199,7 @@ def threshold_table(y: np.ndarray, proba: np.ndarray, thresholds=THRESHOLD_GRID)
     """Precision, recall and share flagged as verified at each decision threshold (a video is
     flagged when its probability is >= the threshold). Each class's probabilities are sorted
     once; the counts at every threshold come from binary searches in them."""
-    positive, proba = _two_class(y, proba)
-    pos, neg = np.sort(proba[positive]), np.sort(proba[~positive])
+    pos, neg = _sorted_by_class(y, proba)
     t = np.asarray(thresholds, dtype=np.float64)
     tp = len(pos) - np.searchsorted(pos, t, side="left")
     fp = len(neg) - np.searchsorted(neg, t, side="left")
@@ -209,7 +213,7 @@ def threshold_table(y: np.ndarray, proba: np.ndarray, thresholds=THRESHOLD_GRID)
                 "precision": m["precision"],
                 "recall": m["recall"],
                 "f1": m["f1"],
-                "flagged_share": (tp_k + fp_k) / len(proba),
+                "flagged_share": (tp_k + fp_k) / (len(pos) + len(neg)),
             }
         )
     return pl.DataFrame(rows)
