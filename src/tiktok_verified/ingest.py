@@ -400,6 +400,12 @@ def clean(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, dict]:
     deduped = complete.unique(subset=[schema.VIDEO_ID], keep="first", maintain_order=True)
     duplicates = complete.height - deduped.height
     kept = deduped.cast(schema.interim_schema())
+    return kept, _report(kept, rows_in, incomplete, duplicates, source)
+
+
+def _report(kept: pl.DataFrame, rows_in: int, incomplete: int, duplicates: int, source: str):
+    """The figures of metrics/data.json for the kept rows (both paths); InputError when the
+    kept rows hold only one class."""
     counts = dict(kept[schema.OUTCOME].value_counts().iter_rows())
     class_counts = {label: int(counts.get(label, 0)) for label in schema.CATEGORIES[schema.OUTCOME]}
     present = [label for label, n in class_counts.items() if n > 0]
@@ -410,14 +416,13 @@ def clean(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, dict]:
             "a logistic regression needs both 'verified' and 'not verified'",
             column=schema.OUTCOME,
         )
-    report = {
+    return {
         "rows_in": rows_in,
         "rows_dropped": {"incomplete": incomplete, "duplicate_video_id": duplicates},
         "rows_kept": kept.height,
         "class_counts": class_counts,
         "verified_share": class_counts[schema.POSITIVE] / kept.height,
     }
-    return kept, report
 
 
 def ingest_bytes(data: bytes, source: str) -> Ingested:
@@ -594,21 +599,13 @@ def ingest_fast(path: Path, source: str, scratch_dir: Path | None = None) -> Fil
         return None
     if c["distinct_ids"] < kept.height:  # rare: an order-keeping unique in memory only then
         kept = kept.unique(subset=[schema.VIDEO_ID], keep="first", maintain_order=True).rechunk()
-    counts = dict(kept[schema.OUTCOME].value_counts().iter_rows())
-    class_counts = {label: int(counts.get(label, 0)) for label in schema.CATEGORIES[schema.OUTCOME]}
-    if sum(n > 0 for n in class_counts.values()) < 2:
-        return None
     kept = kept.cast(schema.interim_schema())
-    report = {
-        "rows_in": c["rows"],
-        "rows_dropped": {
-            "incomplete": c["rows"] - c["complete"],
-            "duplicate_video_id": c["complete"] - kept.height,
-        },
-        "rows_kept": kept.height,
-        "class_counts": class_counts,
-        "verified_share": class_counts[schema.POSITIVE] / kept.height,
-    }
+    try:
+        report = _report(
+            kept, c["rows"], c["rows"] - c["complete"], c["complete"] - kept.height, source
+        )
+    except InputError:  # one class only: the slow path refuses it, naming what it read
+        return None
     return FileIngest(Ingested(kept, report), stats.sha256)
 
 
