@@ -202,12 +202,18 @@ def rows_of(frame: pl.DataFrame) -> list[dict]:
     ]
 
 
-@settings(
-    max_examples=400,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+def csv_mutant_settings(max_examples: int):
+    """Hypothesis settings for the mutated-CSV properties: reproducible (derandomized), no
+    deadline, and no health check about slow or large examples (whole files are)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+@csv_mutant_settings(400)
 @given(mutants)
 def test_a_mutated_csv_is_read_exactly_or_rejected_clearly(data):
     expected = reference(data)

@@ -9,11 +9,17 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from test_hostile_input import BASE, BROKEN, VARIANTS, render
 from test_hostile_input import records as csv_records
-from test_hostile_properties import BASE_ROWS, byte_mutation, cell_mutation, shape_mutation
+from test_hostile_properties import (
+    BASE_ROWS,
+    byte_mutation,
+    cell_mutation,
+    csv_mutant_settings,
+    shape_mutation,
+)
 
 from tiktok_verified import ingest, schema, synthetic
 from tiktok_verified.io import write_json, write_parquet
@@ -245,12 +251,7 @@ def test_the_mutants_start_from_a_file_the_fast_path_takes(tmp_path):
     assert compare(render(ONE_LINE_ROWS), tmp_path) == "fast"
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@csv_mutant_settings(150)
 @given(mutants)
 def test_a_mutated_csv_gets_the_same_answer_on_both_paths(tmp_path_factory, data):
     compare(data, tmp_path_factory.mktemp("m"))
