@@ -54,6 +54,26 @@ def test_stage_module_skips_environment_assignments():
     assert measure.match_stage(["/r/src/pkg/s.py", "--x", "1"], commands) == "s"
 
 
+def test_dvc_reads_its_yaml_with_libyaml_and_phones_nothing():
+    """What keeps a no-op `dvc repro` under a second: DVC parses dvc.yaml and dvc.lock with
+    ruamel.yaml's `typ="safe"` loader, which uses libyaml only if ruamel.yaml.clib is installed
+    (an optional extra since ruamel.yaml 0.19; pure Python doubled the no-op time). And no
+    analytics or update check, which would wait on the network."""
+    import configparser
+
+    from dvc.utils.serialize import _yaml
+    from ruamel.yaml import YAML
+    from ruamel.yaml.main import CParser
+
+    assert CParser is not None, "ruamel.yaml.clib is missing: DVC parses YAML in pure Python"
+    assert YAML(typ="safe").Parser is CParser
+    assert _yaml.parse_yaml("a: [1, b]", "x.yaml") == {"a": [1, "b"]}
+    config = configparser.ConfigParser()
+    config.read(REPO_ROOT / ".dvc" / "config")
+    assert config["core"]["analytics"] == "false"
+    assert config["core"]["check_update"] == "false"
+
+
 def test_dvc_subcommand():
     assert measure.dvc_subcommand(["/venv/bin/dvc", "repro"]) == "repro"
     assert measure.dvc_subcommand(["/venv/bin/dvc", "--quiet", "add", "x.csv"]) == "add"
