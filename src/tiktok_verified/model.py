@@ -98,10 +98,15 @@ def design(frame: pl.DataFrame, features: Features) -> pl.DataFrame:
     )
 
 
+def as_array(design_frame: pl.DataFrame) -> np.ndarray:
+    """A design frame as a row-major float64 array."""
+    return design_frame.to_numpy(order="c").astype(np.float64, copy=False)
+
+
 def encoded(frame: pl.DataFrame, features: Features) -> tuple[np.ndarray, list[str]]:
     """The design matrix as a float64 array (raw units, no scaling) and its column names."""
     X = design(frame, features)
-    return X.to_numpy(order="c").astype(np.float64, copy=False), X.columns
+    return as_array(X), X.columns
 
 
 def build_pipeline(
