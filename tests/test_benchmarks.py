@@ -55,16 +55,18 @@ def test_stage_module_skips_environment_assignments():
 
 
 def test_dvc_reads_its_yaml_with_libyaml_and_phones_nothing():
-    """What keeps a no-op `dvc repro` under a second: DVC parses dvc.yaml and dvc.lock with
+    """What keeps a no-op `dvc repro` short: DVC parses dvc.yaml and dvc.lock with
     ruamel.yaml's `typ="safe"` loader, which uses libyaml only if ruamel.yaml.clib is installed
     (an optional extra since ruamel.yaml 0.19; pure Python adds ~0.3 s, a quarter, to a no-op).
-    And no analytics or update check, which would wait on the network."""
+    Locked, installed, and used by DVC's own parser (a private module: if DVC moves it, this
+    test says so). And no analytics or update check, which would wait on the network."""
     import configparser
 
     from dvc.utils.serialize import _yaml
     from ruamel.yaml import YAML
     from ruamel.yaml.main import CParser
 
+    assert 'name = "ruamel-yaml-clib"' in (REPO_ROOT / "uv.lock").read_text()
     assert CParser is not None, "ruamel.yaml.clib is missing: DVC parses YAML in pure Python"
     assert YAML(typ="safe").Parser is CParser
     assert _yaml.parse_yaml("a: [1, b]", "x.yaml") == {"a": [1, "b"]}

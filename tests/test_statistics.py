@@ -316,6 +316,37 @@ def test_newton_equals_statsmodels_logit_with_and_without_the_warm_start(
     assert confirmed.mle_retvals["iterations"] <= 2
 
 
+@pytest.mark.parametrize(
+    "factor", [[2.0, 0.5, 3.0], [0.0, np.nan, -1.0], [np.inf, 1.0, 1.0]], ids=str
+)
+def test_newton_scale_changes_the_conditioning_not_the_estimates(monkeypatch, factor):
+    """`scale` only conditions the Newton steps: another scale near the SDs, or a bad one
+    (zero, NaN, negative, infinite: replaced by 1), gives the estimates and covariance of
+    the default."""
+    monkeypatch.setattr(inference, "NEWTON_BLOCK", 128)
+    frame, _ = small_frame(n=2_000, seed=5)
+    X = small_design(frame)
+    y = frame[Y].to_numpy().astype(float)
+    params, cov, llf = inference.newton_logit(X, y)
+    scaled = inference.newton_logit(X, y, scale=X.std(axis=0) * np.array(factor))
+    np.testing.assert_allclose(scaled[0], params, rtol=1e-9)
+    np.testing.assert_allclose(scaled[1], cov, rtol=1e-8)
+    assert scaled[2] == pytest.approx(llf, rel=1e-12)
+
+
+def test_sd_and_binary_flags_come_from_the_columns():
+    """The per-SD odds ratios use each column's sample SD; only 0/1 columns are flagged
+    binary."""
+    frame, cfg = small_frame()
+    got = inference.coefficient_inference(frame, cfg)["coefficients"]
+    X = small_design(frame)
+    names = ["claim_status_opinion", "video_duration_sec", "video_view_count"]
+    assert set(got) == set(names)
+    for j, name in enumerate(names):
+        assert got[name]["sd"] == pytest.approx(X[:, j].std(ddof=1), rel=1e-12)
+        assert got[name]["binary"] is (name == "claim_status_opinion")
+
+
 def test_newton_survives_a_warm_start_that_misses_a_rare_level(monkeypatch):
     """The warm-start subset can miss a rare dummy (singular there): start from zero instead,
     and reach statsmodels' optimum on all rows."""

@@ -84,12 +84,12 @@ def newton_logit(
     Built for large tables: temporaries bounded by blocks, the weights replace the copies,
     and on more than WARM_START_ROWS rows it starts from the fit on an evenly spaced subset,
     so that two or three passes over all rows finish it. Columns are scaled to unit SD
-    inside, for conditioning (`scale`: the columns' SDs if the caller has them; any positive
-    scale gives the same estimates, only the conditioning differs)."""
+    inside, for conditioning (`scale`: the columns' SDs if the caller has them; the
+    estimates do not depend on it, only the conditioning and the damped steps do)."""
     n, k = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     scale = X.std(axis=0) if scale is None else np.array(scale, dtype=np.float64)
-    scale[scale == 0] = 1.0
+    scale[~np.isfinite(scale) | (scale <= 0)] = 1.0  # constant, one row, or a bad scale
     unscale = np.concatenate([[1.0], 1.0 / scale])
     beta = np.zeros(k + 1)
     if n > 4 * WARM_START_ROWS:
@@ -146,13 +146,15 @@ def coefficient_inference(
 
     design = model_lib.design(frame, features)
     X, names = model_lib.as_array(design), design.columns
-    # Column SDs and which columns are 0/1, from the polars frame: one multithreaded pass
-    # each (numpy's std on 7.4M rows allocates a full copy, 0.8 s a call).
-    sds = np.array(design.std(ddof=1).row(0), dtype=np.float64)
-    binary = design.select(pl.all().is_in([0.0, 1.0]).all()).row(0)
+    # Column SDs and which columns are 0/1, from the polars frame, multithreaded (numpy's std
+    # on 7.4M rows allocates a full copy, 0.8 s a call). Centred first: polars' one-pass std
+    # loses digits on a column whose mean is large against its SD (1e-9 at an offset of 1e9).
+    sds = np.array(design.select((pl.all() - pl.all().mean()).std(ddof=1)).row(0), dtype=np.float64)
+    binary = design.select(pl.all().is_in([0.0, 1.0]).all(ignore_nulls=False)).row(0)
+    del design  # X holds the same numbers: no second copy through the Newton passes
     y = frame[Y].to_numpy().astype(np.float64)
     k = X.shape[1]
-    start, cov, llf = newton_logit(X, y, weights, scale=np.nan_to_num(sds))
+    start, cov, llf = newton_logit(X, y, weights, scale=sds)
     by_statsmodels = weights is None and len(y) <= STATSMODELS_ROWS
     if by_statsmodels:
         # statsmodels confirms the optimum from there (one or two Newton steps instead of
