@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from tiktok_verified import schema
+from tiktok_verified.data import schema
+from tiktok_verified.errors import PipelineError
 
 TEXT_FEATURES = ("text_length", "word_count")
 RESAMPLE_STRATEGIES = ("none", "upsample", "downsample", "class_weight", "exemplar")
@@ -22,7 +23,7 @@ SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 DATA_SOURCES = ("auto", "synthetic")
 
 
-class ConfigError(ValueError):
+class ConfigError(PipelineError):
     """A parameter is missing, misspelled or out of range."""
 
 

@@ -1,4 +1,4 @@
-"""Atomic writers and readers shared by the stages.
+"""Output files: atomic writers and readers shared by the stages, and file hashes.
 
 A stage writes each output to a temporary file beside the target and renames it into place,
 so a crash or a kill mid-write never leaves a half-written file under an output's name.
@@ -15,9 +15,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 JSON_DIGITS = 6
 
@@ -109,9 +110,23 @@ def write_with(target: str | Path, writer: Callable[[Path], None]) -> None:
         writer(tmp)
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def md5_file(path: str | Path) -> str:
+    """The file's md5, as DVC records a file dependency's hash in dvc.lock."""
+    return _digest(path, hashlib.md5())
+
+
+def sha256_file(path: str | Path) -> str:
+    return _digest(path, hashlib.sha256())
+
+
+def _digest(path: str | Path, digest, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def write_csv(target: str | Path, frame: pl.DataFrame) -> None:
+    """A table as CSV, floats to 6 decimals (stable, readable diffs)."""
+    with atomic_path(target) as tmp:
+        frame.write_csv(tmp, float_precision=6)

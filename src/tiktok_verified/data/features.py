@@ -1,4 +1,4 @@
-"""Features: turn validated videos into the model's predictor table.
+"""Features: turn the validated videos into the model's predictor table.
 
 Row-wise only (text length and word count, the chosen columns, the outcome as 0/1), so nothing
 here looks at other rows. Outlier capping, which learns thresholds from the data, is fitted on
@@ -7,17 +7,11 @@ the training part in the split stage (`cap_upper`), never on test rows.
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-
 import polars as pl
 
-from tiktok_verified import schema
-from tiktok_verified.config import ConfigError, Features, load_params
-from tiktok_verified.io import write_json, write_parquet
-
-Y = "y"
+from tiktok_verified.config import Features
+from tiktok_verified.data import schema
+from tiktok_verified.data.schema import Y
 
 TEXT_EXPRESSIONS = {
     "text_length": pl.col(schema.TEXT).str.len_chars().cast(pl.Int32),
@@ -63,26 +57,3 @@ def summarise(features: pl.DataFrame, cfg: Features) -> dict:
         "numeric": list(cfg.numeric) + list(cfg.text),
         "categorical": list(cfg.categorical),
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build the predictor table.")
-    parser.add_argument("--videos", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--summary", type=Path, required=True)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    args = parser.parse_args(argv)
-    try:
-        cfg = load_params(args.params).features
-    except ConfigError as exc:
-        print(f"features: error: {exc}", file=sys.stderr)
-        return 1
-    features = build_features(pl.scan_parquet(args.videos), cfg).collect()
-    write_parquet(args.out, features)
-    write_json(args.summary, summarise(features, cfg))
-    print(f"features: {features.height} rows, predictors {list(cfg.columns)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import polars as pl
-
 ROW_NUMBER = "#"
 VIDEO_ID = "video_id"
 OUTCOME = "verified_status"
 TEXT = "video_transcription_text"
+
+#: The outcome coded 0/1 (verified = 1) in the features and the training and test parts.
+Y = "y"
+#: Frequency weight of a training row: how many copies of it the resampled rows hold.
+WEIGHT = "weight"
 
 #: Positive class of the outcome (coded 1).
 POSITIVE = "verified"
@@ -30,16 +33,18 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 DURATION = "video_duration_sec"
 
-#: Columns of the course file, in the course file's order, with the dtype each parses to.
-COLUMNS: dict[str, pl.DataType] = {
-    ROW_NUMBER: pl.Int64(),
-    "claim_status": pl.String(),
-    VIDEO_ID: pl.Int64(),
-    DURATION: pl.Int64(),
-    TEXT: pl.String(),
-    OUTCOME: pl.String(),
-    "author_ban_status": pl.String(),
-    **{c: pl.Int64() for c in COUNT_COLUMNS},
+#: Columns of the course file, in the course file's order, with the type each parses to
+#: (whole numbers as 64-bit integers, the rest as text). Plain names, so that reading the
+#: schema costs no import; `interim_schema` gives the polars dtypes.
+COLUMNS: dict[str, str] = {
+    ROW_NUMBER: "int",
+    "claim_status": "text",
+    VIDEO_ID: "int",
+    DURATION: "int",
+    TEXT: "text",
+    OUTCOME: "text",
+    "author_ban_status": "text",
+    **{c: "int" for c in COUNT_COLUMNS},
 }
 
 #: Integer columns that must be >= 0.
@@ -54,9 +59,12 @@ NULL_VALUES: tuple[str, ...] = ("", "#N/A", "NA", "N/A")
 NULLABLE: tuple[str, ...] = ("claim_status", TEXT, *COUNT_COLUMNS)
 
 
-#: Dtypes of the cleaned interim table (compact: counts fit in Int64, categories as Enum).
-def interim_schema() -> dict[str, pl.DataType]:
-    out: dict[str, pl.DataType] = {}
-    for name, dtype in COLUMNS.items():
-        out[name] = pl.Enum(list(CATEGORIES[name])) if name in CATEGORIES else dtype
-    return out
+def interim_schema() -> dict:
+    """Polars dtypes of the cleaned interim table: Int64 numbers, String text, Enum categories."""
+    import polars as pl
+
+    kinds = {"int": pl.Int64(), "text": pl.String()}
+    return {
+        name: pl.Enum(list(CATEGORIES[name])) if name in CATEGORIES else kinds[kind]
+        for name, kind in COLUMNS.items()
+    }

@@ -4,18 +4,16 @@ resampling (one row per video), except where a check is about the whole table.""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
 
-from tiktok_verified import model as model_lib
-from tiktok_verified import schema
 from tiktok_verified.config import Features
-from tiktok_verified.features import Y
-from tiktok_verified.inference import fit_logit
-from tiktok_verified.split import stratified_sample
+from tiktok_verified.data import schema
+from tiktok_verified.data.schema import Y
+from tiktok_verified.modeling.design import encoded
+from tiktok_verified.modeling.inference import fit_logit
+from tiktok_verified.modeling.split import stratified_sample
 
 #: |r| above which one of two continuous predictors is dropped (the rule behind dropping likes).
 COLLINEAR_R = 0.7
@@ -74,35 +72,14 @@ def correlation_matrix(frame: pl.DataFrame, columns: list[str]) -> dict:
     return {a: {b: float(r[i, j]) for j, b in enumerate(columns)} for i, a in enumerate(columns)}
 
 
-#: Correlation matrices worse conditioned than this are treated as singular (VIF above ~1e12).
-SINGULAR_CONDITION = 1e12
-
-
 def vifs(X: np.ndarray, names: list[str]) -> dict:
-    """VIF of each design column, with an intercept in the auxiliary regressions:
-    1 / (1 - R^2) of the column regressed on the others, which is the diagonal of the inverse
-    correlation matrix (equal to statsmodels' variance_inflation_factor). A constant column
-    gets 1 and drops out of the others' regressions (the intercept spans it), as in
-    statsmodels; a column in an exact linear dependence gets inf (statsmodels: ~1e15 noise)."""
-    X = np.asarray(X, dtype=np.float64)
-    out = np.ones(X.shape[1])
-    varying = np.flatnonzero(X.min(axis=0) < X.max(axis=0)) if X.shape[0] else []
-    if len(varying) > 1:
-        r = np.corrcoef(X[:, varying], rowvar=False)
-        if np.linalg.cond(r) < SINGULAR_CONDITION:
-            out[varying] = np.diag(np.linalg.inv(r))
-        else:
-            out[varying] = [_vif_singular(r, k) for k in range(len(varying))]
-    return {name: float(v) for name, v in zip(names, out, strict=True)}
+    """statsmodels' `variance_inflation_factor` of each design column, with an intercept in
+    the auxiliary regressions: 1 / (1 - R^2) of the column regressed on the others."""
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-
-def _vif_singular(r: np.ndarray, k: int) -> float:
-    """VIF of column k from a singular correlation matrix: the auxiliary regression on the
-    other columns by pseudo-inverse; inf when the others explain the column exactly."""
-    others = np.delete(np.arange(len(r)), k)
-    rho = r[others, k]
-    unexplained = 1.0 - rho @ np.linalg.pinv(r[np.ix_(others, others)]) @ rho
-    return 1.0 / unexplained if unexplained > 1.0 / SINGULAR_CONDITION else math.inf
+    exog = np.column_stack([np.ones(len(X)), np.asarray(X, dtype=np.float64)])
+    with np.errstate(divide="ignore"):  # an exact dependence gives R^2 = 1: an infinite VIF
+        return {name: float(variance_inflation_factor(exog, j + 1)) for j, name in enumerate(names)}
 
 
 def vif_elimination(
@@ -131,7 +108,7 @@ def candidate_design(
 ) -> tuple[np.ndarray, list[str], list[str]]:
     """The model's design plus every count column the feature set leaves out (as in the data,
     uncapped), row for row with `train`: the set the collinearity rule chooses from."""
-    X, names = model_lib.encoded(train, cfg)
+    X, names = encoded(train, cfg)
     left_out = [c for c in schema.COUNT_COLUMNS if c not in cfg.numeric]
     if not left_out:
         return X, names, left_out
@@ -147,7 +124,7 @@ def candidate_design(
 
 def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Features) -> dict:
     continuous = [*cfg.numeric, *cfg.text]
-    X, names = model_lib.encoded(train, cfg)
+    X, names = encoded(train, cfg)
     vif = vifs(X, names)
     worst = max(vif.values())
     all_counts = [schema.DURATION, *schema.COUNT_COLUMNS]
@@ -192,7 +169,7 @@ def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Feat
 def box_tidwell(train: pl.DataFrame, cfg: Features) -> dict:
     """Add x*ln(x) for each continuous predictor (each scaled by its SD, shifted to >= 1 where
     it has values below 1); a significant term means the logit is not linear in x."""
-    X, names = model_lib.encoded(train, cfg)
+    X, names = encoded(train, cfg)
     continuous = [*cfg.numeric, *cfg.text]
     terms, shifts = [], {}
     for c in continuous:
@@ -227,7 +204,7 @@ def box_tidwell(train: pl.DataFrame, cfg: Features) -> dict:
 
 def influence_figures(train: pl.DataFrame, cfg: Features) -> dict:
     """Cook's distance, leverage and studentized residuals of the unpenalised GLM fit."""
-    X, _ = model_lib.encoded(train, cfg)
+    X, _ = encoded(train, cfg)
     y = train[Y].to_numpy().astype(np.float64)
     glm = sm.GLM(y, sm.add_constant(X, has_constant="add"), family=sm.families.Binomial())
     infl = glm.fit().get_influence(observed=False)
@@ -286,7 +263,7 @@ def influence(train: pl.DataFrame, cfg: Features, caps: dict, before: pl.DataFra
 
 
 def sample_size(train: pl.DataFrame, cfg: Features) -> dict:
-    _, names = model_lib.encoded(train.head(1), cfg) if train.height else ([], [])
+    _, names = encoded(train.head(1), cfg) if train.height else ([], [])
     events = int(min(train[Y].sum(), train.height - train[Y].sum()))
     epv = events / max(len(names), 1)
     return {

@@ -4,20 +4,15 @@ Reports each fold and the mean and spread of every metric."""
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-
 import numpy as np
 import polars as pl
 from sklearn.model_selection import StratifiedKFold
 
-from tiktok_verified import evaluate, resample
-from tiktok_verified.config import ConfigError, Params, load_params
-from tiktok_verified.features import Y
-from tiktok_verified.io import write_json
-from tiktok_verified.model import fit
-from tiktok_verified.split import stratified_sample
+from tiktok_verified.config import Params
+from tiktok_verified.data.schema import Y
+from tiktok_verified.modeling import metrics, resampling
+from tiktok_verified.modeling.fit import fit
+from tiktok_verified.modeling.split import stratified_sample
 
 
 def fold_indices(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -35,10 +30,10 @@ def cross_validate(train: pl.DataFrame, params: Params) -> dict:
     strategy = "upsample" if params.resample.strategy == "exemplar" else params.resample.strategy
     per_fold = []
     for k, (fit_idx, val_idx) in enumerate(fold_indices(y, cfg.cv_folds, seed)):
-        fit_rows = resample.apply(data[fit_idx], strategy, seed + k)
+        fit_rows = resampling.apply(data[fit_idx], strategy, seed + k)
         pipeline, info = fit(fit_rows, params)
         val = data[val_idx]
-        proba = evaluate.predict_proba(pipeline, val, params)
+        proba = metrics.predict_proba(pipeline, val, params)
         per_fold.append(
             {
                 "fold": k,
@@ -46,7 +41,7 @@ def cross_validate(train: pl.DataFrame, params: Params) -> dict:
                 "validation_rows": val.height,
                 "validation_verified": int(val[Y].sum()),
                 "converged": info["converged"],
-                **evaluate.all_metrics(val[Y].to_numpy(), proba, cfg.threshold),
+                **metrics.all_metrics(val[Y].to_numpy(), proba, cfg.threshold),
             }
         )
     names = [
@@ -65,28 +60,3 @@ def cross_validate(train: pl.DataFrame, params: Params) -> dict:
         "std": {n: float(np.std([f[n] for f in per_fold], ddof=1)) for n in names},
         "per_fold": per_fold,
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Stratified k-fold CV on the training part.")
-    parser.add_argument("--train", type=Path, required=True, help="training part, as split")
-    parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    args = parser.parse_args(argv)
-    try:
-        params = load_params(args.params)
-    except ConfigError as exc:
-        print(f"crossval: error: {exc}", file=sys.stderr)
-        return 1
-    report = cross_validate(pl.read_parquet(args.train), params)
-    write_json(args.report, report)
-    m, s = report["mean"], report["std"]
-    print(
-        f"crossval: {report['folds']} folds, ROC AUC {m['roc_auc']:.4f} ± {s['roc_auc']:.4f}, "
-        f"recall {m['recall']:.4f} ± {s['recall']:.4f}"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

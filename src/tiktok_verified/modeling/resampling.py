@@ -10,11 +10,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from tiktok_verified import schema
-from tiktok_verified.features import Y
-
-#: Frequency weight: how many copies of the row the resampled rows hold.
-WEIGHT = "weight"
+from tiktok_verified.data import schema
+from tiktok_verified.data.schema import WEIGHT, Y
 
 
 def _class_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -1,36 +1,30 @@
-"""Diagnose stage: check the regression assumptions and write metrics/assumptions.json."""
+"""Stage diagnose: the regression assumptions, each with its figures, rule and verdict, checked
+on the training part as split (metrics/assumptions.json)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import polars as pl
 
-from tiktok_verified import assumptions, schema
-from tiktok_verified.config import ConfigError, load_params
-from tiktok_verified.features import Y
-from tiktok_verified.io import read_json, write_json
+from tiktok_verified.data import schema
+from tiktok_verified.files import read_json, write_json
+from tiktok_verified.modeling.assumptions import check_all
+from tiktok_verified.stages.runner import run_stage
+
+PATHS = {
+    "videos": "validated videos (parquet)",
+    "features": "predictor table (parquet)",
+    "train": "training part, as split (parquet)",
+    "split-report": "split report (JSON)",
+    "out": "assumption checks (JSON)",
+}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Check the logistic regression's assumptions.")
-    parser.add_argument("--videos", type=Path, required=True)
-    parser.add_argument("--features", type=Path, required=True)
-    parser.add_argument("--train", type=Path, required=True, help="training part, as split")
-    parser.add_argument("--split-report", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    args = parser.parse_args(argv)
-    try:
-        params = load_params(args.params)
-    except ConfigError as exc:
-        print(f"diagnose: error: {exc}", file=sys.stderr)
-        return 1
-    report = assumptions.check_all(
+def body(args, params) -> str:
+    report = check_all(
         # The whole table is needed only for its outcome and its video ids.
-        pl.read_parquet(args.features, columns=[schema.VIDEO_ID, Y]),
+        pl.read_parquet(args.features, columns=[schema.VIDEO_ID, schema.Y]),
         pl.read_parquet(args.train),
         pl.read_parquet(
             args.videos, columns=[schema.VIDEO_ID, schema.DURATION, *schema.COUNT_COLUMNS]
@@ -40,9 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         params.base.seed,
     )
     write_json(args.out, report)
-    for check in report["checks"].values():
-        print(f"diagnose: {check['verdict']:>4}  {check['name']}")
-    return 0
+    return ", ".join(f"{c['verdict']} {c['name']}" for c in report["checks"].values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_stage("diagnose", "Check the regression's assumptions.", body, PATHS, argv)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Side by side: every resampling strategy on the same data, including the course exemplar's
 upsample-before-split protocol, to show how much that protocol inflates the metrics.
 
-    python -m tiktok_verified.compare_resampling            # on data/interim/videos.parquet
+    python -m tiktok_verified.tools.compare_resampling            # on data/interim/videos.parquet
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 import polars as pl
 
 from tiktok_verified.config import RESAMPLE_STRATEGIES, ConfigError, Params, load_params
-from tiktok_verified.evaluate import evaluate
-from tiktok_verified.features import build_features
-from tiktok_verified.split import make_split
-from tiktok_verified.train import fit
+from tiktok_verified.data.features import build_features
+from tiktok_verified.modeling.fit import fit
+from tiktok_verified.modeling.metrics import evaluate
+from tiktok_verified.modeling.split import make_split
 
 COLUMNS = ("accuracy", "balanced_accuracy", "roc_auc", "recall", "precision")
 

@@ -1,9 +1,9 @@
 """Compose conf/ into params.yaml exactly as `dvc exp run` does (DVC's own Hydra composer),
 and check that the committed params.yaml has not drifted from conf/.
 
-    python -m tiktok_verified.compose            # rewrite params.yaml from conf/
-    python -m tiktok_verified.compose --check    # exit 1 if params.yaml differs
-    python -m tiktok_verified.compose model=l1   # with Hydra overrides, as `-S` would
+    python -m tiktok_verified.tools.compose            # rewrite params.yaml from conf/
+    python -m tiktok_verified.tools.compose --check    # exit 1 if params.yaml differs
+    python -m tiktok_verified.tools.compose model=l1   # with Hydra overrides, as `-S` would
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from tiktok_verified.config import ConfigError, parse_params
-from tiktok_verified.io import write_with
+from tiktok_verified.files import write_with
 
 
 def compose_text(conf_dir: str | Path = "conf", overrides: list[str] | None = None) -> str:

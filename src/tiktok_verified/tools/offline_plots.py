@@ -5,8 +5,8 @@ blank. `.dvc/config` points `plots.html_template` at a template built here, with
 libraries' official minified builds inlined. The template has no `{scripts}` placeholder, so
 DVC adds no CDN tags to it; a Content-Security-Policy forbids every network request.
 
-    python -m tiktok_verified.offline_plots            # rebuild (needs npm and the registry)
-    python -m tiktok_verified.offline_plots --verify   # check the committed template offline
+    python -m tiktok_verified.tools.offline_plots            # rebuild (needs npm and the registry)
+    python -m tiktok_verified.tools.offline_plots --verify   # check the committed template offline
 
 The libraries come from the npm registry as the pinned tarballs below, each checked against
 the registry's sha512 integrity before use. The 5.x / 6.x lines match the Vega-Lite v5 specs
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tiktok_verified.io import write_with
+from tiktok_verified.files import write_with
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,8 @@ def render_template(sources: dict[str, str]) -> str:
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 {{refresh_tag}}
 <title>DVC plots (offline)</title>
-<!-- Built by `python -m tiktok_verified.offline_plots` (src/tiktok_verified/offline_plots.py)
-     from the npm registry's tarballs; every library is inlined, nothing is fetched. -->
+<!-- Built by `python -m tiktok_verified.tools.offline_plots` from the npm registry's
+     tarballs; every library is inlined, nothing is fetched. -->
 {libraries}
 <style>
 body {{ font-family: sans-serif; margin: 16px; }}
