@@ -55,15 +55,15 @@ test: env ## run the whole test suite (unit + end-to-end)
 	$(VENV)/bin/python -m pytest
 
 params: env ## regenerate params.yaml from conf/ (what `dvc exp run` does)
-	$(VENV)/bin/python -m tiktok_verified.compose
+	$(VENV)/bin/python -m tiktok_verified.tools.compose
 
 params-check: env ## fail if params.yaml has drifted from conf/
-	$(VENV)/bin/python -m tiktok_verified.compose --check
+	$(VENV)/bin/python -m tiktok_verified.tools.compose --check
 
 pr-report: env pr-compare ## reproduce, then compare with BASE (default main): reports/pr_report.md
 
 pr-compare: pipeline ## pr-report in the current environment (used by `pr-report` and the e2e tests)
-	python -m tiktok_verified.pr_report --base "$(BASE)" \
+	python -m tiktok_verified.tools.pr_report --base "$(BASE)" \
 	  --out reports/pr_report.md --plots-dir reports/pr_plots
 
 # The columns of `dvc exp show` that matter here (it has hundreds: every coefficient, every
@@ -73,7 +73,7 @@ exp-show: ## dvc exp show with the columns that matter (extra options: ARGS='--s
 	dvc exp show --drop '.*' --keep '$(EXP_COLUMNS)' $(ARGS)
 
 plots-template: env ## rebuild .dvc/offline_plots.html (needs npm; the result is committed)
-	$(VENV)/bin/python -m tiktok_verified.offline_plots
+	$(VENV)/bin/python -m tiktok_verified.tools.offline_plots
 
 lint: env ## ruff format check + lint
 	$(VENV)/bin/ruff format --check src tests benchmarks

@@ -373,7 +373,7 @@ def commands_section(results: dict) -> str:
             f"python benchmarks/pandas_course.py data/raw/tiktok_dataset.csv "
             f"--{'' if results.get('pandas_standardize') else 'no-'}standardize --json …",
             "# N synthetic rows (fresh copy each repeat)",
-            "python -m tiktok_verified.synthetic data/raw/tiktok_dataset.csv --rows N --seed 0",
+            "python -m tiktok_verified.data.standin data/raw/tiktok_dataset.csv --rows N --seed 0",
             "make pipeline                     # dvc add + dvc repro: every stage runs",
             "python benchmarks/pandas_course.py data/raw/tiktok_dataset.csv …",
             "```",

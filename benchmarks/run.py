@@ -14,7 +14,7 @@ Scenarios, each repeated and reported as medians:
               (committed dvc.lock), then a no-op `dvc repro`,
               then a new `model.C` in params.yaml + `dvc repro`; the whole pipeline with every
               stage run (no dvc.lock) + `make pipeline`; the pandas baseline on the same file
-  N rows      `python -m tiktok_verified.synthetic` writes N rows to data/raw/ of a fresh copy,
+  N rows      `python -m tiktok_verified.data.standin` writes N rows to data/raw/ of a fresh copy,
               `make pipeline` (dvc add + dvc repro, every stage), the pandas baseline
 Writes benchmarks/results.json (every run) and benchmarks/RESULTS.md (medians, targets, ratios,
 machine, exact commands, and benchmarks/FINDINGS.md under "Findings").
@@ -215,7 +215,7 @@ def bench_synthetic(tmp: Path, rows: int, repeats: int, standardize: bool) -> di
         log(f"{rows:,} synthetic rows, repeat {r + 1}/{repeats}: generate")
         s = Scratch(tmp, f"synthetic-{rows}-{r}", csv=None)
         generate = s.measure(
-            PYTHON, "-m", "tiktok_verified.synthetic", str(RAW), "--rows", str(rows), "--seed", "0"
+            PYTHON, "-m", "tiktok_verified.data.standin", str(RAW), "--rows", str(rows), "--seed", "0"
         )
         size = (s.root / RAW).stat().st_size
         log(f"  {generate.wall_s:.2f} s, {size / 1e9:.2f} GB; make pipeline")

@@ -1,0 +1,177 @@
+"""The code each DVC stage runs, derived from its imports, against what dvc.yaml lists.
+
+    python -m tiktok_verified.tools.stage_deps           # each stage: missing and extra src/ deps
+    python -m tiktok_verified.tools.stage_deps --print   # each stage's derived src/ deps
+    python -m tiktok_verified.tools.stage_deps --write   # put them into dvc.yaml
+
+A stage's code is its entry module (`python -m tiktok_verified.<module>` in its command) and,
+transitively, every module of the package it imports, at module level or inside a function,
+with the `__init__.py` of every package on the way (Python runs those too). dvc.yaml must list
+exactly these files as the stage's `src/` deps, so an edit reruns exactly the stages whose code
+it can change; tests/test_architecture.py fails when it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+PACKAGE = "tiktok_verified"
+SRC = Path("src")
+MODULE_IN_CMD = re.compile(rf"-m\s+({PACKAGE}(?:\.\w+)+)")
+
+
+def module_path(module: str, src: Path = SRC) -> Path | None:
+    """The file of a module of the package (a module file or a package's `__init__.py`)."""
+    base = src.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_modules(path: Path, src: Path = SRC) -> set[str]:
+    """Modules of the package that a file imports, anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == PACKAGE)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] != PACKAGE:
+                continue
+            found.add(node.module)
+            # `from pkg import module` imports a module, not only a name.
+            found.update(
+                f"{node.module}.{a.name}"
+                for a in node.names
+                if module_path(f"{node.module}.{a.name}", src) is not None
+            )
+    return found
+
+
+def with_parents(module: str) -> list[str]:
+    """The module and the packages Python imports first (`a`, `a.b` for `a.b.c`)."""
+    parts = module.split(".")
+    return [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+
+
+def code_of(entry: str, src: Path = SRC) -> set[Path]:
+    """Every file of the package that running `python -m entry` executes."""
+    seen: set[str] = set()
+    todo = [entry]
+    while todo:
+        for module in with_parents(todo.pop()):
+            if module in seen:
+                continue
+            seen.add(module)
+            path = module_path(module, src)
+            if path is None:
+                raise ValueError(f"{module}: no such module under {src}")
+            todo.extend(imported_modules(path, src))
+    return {module_path(m, src) for m in seen}
+
+
+def stage_entries(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, str]:
+    """Each stage's entry module, read from its command."""
+    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"]
+    entries = {}
+    for name, stage in stages.items():
+        match = MODULE_IN_CMD.search(stage.get("cmd", ""))
+        if match:
+            entries[name] = match.group(1)
+    return entries
+
+
+def listed_code(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> dict[str, set[Path]]:
+    """The `src/` deps dvc.yaml lists for each stage."""
+    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"]
+    return {
+        name: {Path(d) for d in stage.get("deps", []) if Path(d).parts[:1] == src.parts}
+        for name, stage in stages.items()
+    }
+
+
+def differences(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> dict[str, dict]:
+    """Per stage whose code differs from its listed deps: {"missing": [...], "extra": [...]}."""
+    listed = listed_code(dvc_yaml, src)
+    out = {}
+    for name, entry in stage_entries(dvc_yaml).items():
+        derived = code_of(entry, src)
+        missing, extra = derived - listed[name], listed[name] - derived
+        if missing or extra:
+            out[name] = {"missing": sorted(map(str, missing)), "extra": sorted(map(str, extra))}
+    return out
+
+
+def rewrite(text: str, derived: dict[str, list[str]]) -> str:
+    """dvc.yaml's text with each stage's `src/` deps replaced by `derived[stage]`, placed after
+    its other deps; comments and everything else kept as they are."""
+    out: list[str] = []
+    stage, in_deps, indent = None, False, ""
+    pending: list[str] = []
+
+    def flush() -> None:
+        nonlocal pending
+        out.extend(f"{indent}- {path}" for path in pending)
+        pending = []
+
+    for line in text.splitlines():
+        header = re.match(r"^  (\w[\w-]*):\s*$", line)
+        if header:
+            flush()
+            stage, in_deps = header.group(1), False
+        elif stage in derived and re.match(r"^    deps:\s*$", line):
+            in_deps, pending = True, list(derived[stage])
+            out.append(line)
+            continue
+        if in_deps:
+            item = re.match(r"^(\s+)- (\S+)", line)
+            if item:
+                indent = item.group(1)
+                if item.group(2).startswith(f"{SRC}/"):
+                    continue
+                out.append(line)
+                continue
+            in_deps = False
+            flush()
+        out.append(line)
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--print", action="store_true", help="print each stage's derived deps")
+    parser.add_argument("--write", action="store_true", help="write them into dvc.yaml")
+    parser.add_argument("--dvc-yaml", type=Path, default=Path("dvc.yaml"))
+    args = parser.parse_args(argv)
+    if args.print:
+        for name, entry in stage_entries(args.dvc_yaml).items():
+            print(f"{name}:")
+            for path in sorted(map(str, code_of(entry))):
+                print(f"  - {path}")
+        return 0
+    if args.write:
+        derived = {
+            name: sorted(map(str, code_of(entry)))
+            for name, entry in stage_entries(args.dvc_yaml).items()
+        }
+        text = rewrite(args.dvc_yaml.read_text(encoding="utf-8"), derived)
+        args.dvc_yaml.write_text(text, encoding="utf-8")
+    diff = differences(args.dvc_yaml)
+    for name, d in diff.items():
+        for kind in ("missing", "extra"):
+            for path in d[kind]:
+                print(f"stage_deps: {name}: {kind} dep {path}", file=sys.stderr)
+    if not diff:
+        print("stage_deps: every stage lists exactly the code it runs")
+    return 1 if diff else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
