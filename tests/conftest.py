@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tiktok_verified.compose import compose_text
 from tiktok_verified.config import Params, parse_params
+from tiktok_verified.tools.compose import compose_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_CSV = REPO_ROOT.parent / "shared" / "data" / "tiktok_dataset.csv"

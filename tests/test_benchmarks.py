@@ -21,7 +21,7 @@ def test_stage_commands_follow_dvc_yaml():
     commands = measure.stage_commands(DVC_YAML)
     stages = yaml.safe_load(DVC_YAML)["stages"]
     assert list(commands) == list(stages)
-    assert measure.stage_module(commands["ingest"]) == "tiktok_verified.ingest"
+    assert measure.stage_module(commands["ingest"]) == "tiktok_verified.stages.ingest"
 
 
 def test_match_stage_by_module_file_and_arguments():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tiktok_verified import compare_resampling, ingest, synthetic
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import standin as synthetic
+from tiktok_verified.tools import compare_resampling
 
 
 def test_only_the_exemplar_protocol_sees_test_rows_and_inflates_precision(params):

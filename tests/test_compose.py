@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tiktok_verified import compose
 from tiktok_verified.config import parse_params
+from tiktok_verified.tools import compose
 
 from conftest import REPO_ROOT, compose_params
 

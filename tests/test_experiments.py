@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tiktok_verified import ingest, offline_plots, synthetic
-from tiktok_verified import model as model_lib
-from tiktok_verified.compose import compose_text
-from tiktok_verified.features import build_features
-from tiktok_verified.pr_report import flatten
-from tiktok_verified.split import make_split
-from tiktok_verified.train import coefficient_table, fit
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import standin as synthetic
+from tiktok_verified.data.features import build_features
+from tiktok_verified.modeling import design as design_lib
+from tiktok_verified.modeling.fit import coefficient_table, fit
+from tiktok_verified.modeling.split import make_split
+from tiktok_verified.tools import offline_plots
+from tiktok_verified.tools.compose import compose_text
+from tiktok_verified.tools.pr_diffs import flatten
 
 from conftest import PipelineRepo, compose_params, new_repo, tool_env
 
@@ -57,7 +59,7 @@ def test_every_option_trains_and_converges(videos, overrides):
     assert info["iterations"] < params.model.max_iter
     coefs = coefficient_table(pipeline)["coefficients"]
     assert all(abs(c["coef"]) < 50 for c in coefs.values())  # no separation blow-up
-    proba = pipeline.predict_proba(model_lib.design(split.test, params.features))[:, 1]
+    proba = pipeline.predict_proba(design_lib.design(split.test, params.features))[:, 1]
     assert 0 < proba.min() <= proba.max() < 1
 
 
@@ -85,7 +87,7 @@ def baseline(tmp_path_factory) -> PipelineRepo:
     # A smaller stand-in keeps these tests quick; the pipeline is the same.
     data = repo.path("conf/data/course.yaml")
     data.write_text(data.read_text().replace("synthetic_rows: 19382", "synthetic_rows: 4000"))
-    repo.run("python", "-m", "tiktok_verified.compose")
+    repo.run("python", "-m", "tiktok_verified.tools.compose")
     repo.pipeline()
     repo.commit("baseline run")
     return repo
@@ -132,7 +134,7 @@ def test_pr_report_shows_the_param_change_and_signed_deltas(baseline, tmp_path):
     repo.run("git", "checkout", "-q", "-b", "stronger-penalty")
     conf = repo.path("conf/model/l2.yaml")
     conf.write_text(conf.read_text().replace("\nC: 1.0\n", "\nC: 0.0001\n"))
-    repo.run("python", "-m", "tiktok_verified.compose")  # what `make params` runs
+    repo.run("python", "-m", "tiktok_verified.tools.compose")  # what `make params` runs
     proc = repo.run("make", "--no-print-directory", "pr-compare", "BASE=main")
     assert "pr_report: wrote reports/pr_report.md" in proc.stdout
     report = repo.path("reports/pr_report.md").read_text()
@@ -197,8 +199,9 @@ def test_pr_report_shows_the_param_change_and_signed_deltas(baseline, tmp_path):
     # data): same data here, so exactly the same comparison.
     repo.commit("C = 0.0001")
     repo.run(
-        "python", "-m", "tiktok_verified.pr_report", "--base", "main", "--rebaseline", "always",
-        "--out", "reports/rebased.md", "--plots-dir", "reports/rebased_plots",
+        "python", "-m", "tiktok_verified.tools.pr_report", "--base", "main",
+        "--rebaseline", "always", "--out", "reports/rebased.md", "--plots-dir",
+        "reports/rebased_plots",
     )  # fmt: skip
     rebased = repo.path("reports/rebased.md").read_text()
     assert "re-run here on this PR's data" in rebased

@@ -8,9 +8,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tiktok_verified import resample, schema
-from tiktok_verified.features import Y, build_features, cap_upper, iqr_upper_limits
-from tiktok_verified.split import make_split, split_rows
+from tiktok_verified.data import schema
+from tiktok_verified.data.features import build_features, cap_upper, iqr_upper_limits
+from tiktok_verified.data.schema import Y
+from tiktok_verified.modeling import resampling as resample
+from tiktok_verified.modeling.split import make_split, split_rows
 
 
 def videos(n: int = 400, verified_every: int = 10) -> pl.DataFrame:

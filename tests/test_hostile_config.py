@@ -11,8 +11,8 @@ import pytest
 import yaml
 from hydra.errors import HydraException
 
-from tiktok_verified import compose
 from tiktok_verified.config import ConfigError, parse_params
+from tiktok_verified.tools import compose
 
 from conftest import REPO_ROOT
 
@@ -46,7 +46,7 @@ BAD_VALUES = {
     "+model.Cc=1": f"params: model.Cc: unknown key; allowed keys: {sorted(MODEL_KEYS.split(', '))}",
 }
 
-#: override -> the message of `python -m tiktok_verified.compose` (Hydra refuses these itself)
+#: override -> the message of `python -m tiktok_verified.tools.compose` (Hydra refuses these itself)
 HYDRA_REFUSES = {
     "model=l3": "model=l3: unknown option for group 'model'; "
     "allowed: elasticnet, l1, l2, unpenalized",

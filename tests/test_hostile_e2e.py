@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tiktok_verified.io import temp_files
+from tiktok_verified.files import temp_files
 
 from conftest import PipelineRepo
 
@@ -153,7 +153,7 @@ import os
 if os.environ.get("STALL_WRITE_OF"):
     import time
     from pathlib import Path
-    import tiktok_verified.io as tio
+    import tiktok_verified.files as tio
 
     _write_parquet = tio.write_parquet
 

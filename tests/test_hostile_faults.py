@@ -19,11 +19,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tiktok_verified import evaluate, ingest, synthetic
-from tiktok_verified import model as model_lib
-from tiktok_verified.features import build_features
-from tiktok_verified.io import temp_files, write_json, write_parquet, write_with
-from tiktok_verified.train import fit
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import standin as synthetic
+from tiktok_verified.data.features import build_features
+from tiktok_verified.files import temp_files, write_json, write_parquet, write_with
+from tiktok_verified.modeling import fit as fit_lib
+from tiktok_verified.modeling import model_file
+from tiktok_verified.modeling.fit import fit
+from tiktok_verified.stages import evaluate as evaluate_stage
+from tiktok_verified.stages import ingest as ingest_stage
 
 from conftest import REPO_ROOT, compose_params
 
@@ -74,7 +78,7 @@ def test_outputs_are_ordinary_files(tmp_path):
 KILLED_WRITER = """
 import os, sys, time
 from pathlib import Path
-from tiktok_verified.io import atomic_path
+from tiktok_verified.files import atomic_path
 target, ready = Path(sys.argv[1]), Path(sys.argv[2])
 with atomic_path(target) as tmp:
     with open(tmp, "wb") as fh:
@@ -119,8 +123,9 @@ def test_ingest_writes_nothing_when_the_input_is_bad(tmp_path):
     raw.mkdir()
     (raw / ingest.RAW_NAME).write_bytes(b"#,claim_status\n1,claim\n")
     out, metrics = tmp_path / "v.parquet", tmp_path / "d.json"
-    with pytest.raises(ingest.InputError):
-        ingest.run(raw, out, metrics, "auto", 1000, 0)
+    (tmp_path / "params.yaml").write_bytes((REPO_ROOT / "params.yaml").read_bytes())
+    args = ["--raw-dir", str(raw), "--out", str(out), "--metrics", str(metrics)]
+    assert ingest_stage.main([*args, "--params", str(tmp_path / "params.yaml")]) == 1
     assert not out.exists() and not metrics.exists()
     assert list(tmp_path.glob(".*")) == []
 
@@ -134,7 +139,7 @@ def saved_model(tmp_path_factory) -> bytes:
     videos = ingest.ingest_bytes(synthetic.csv_bytes(2_000, seed=5), "stand-in").frame
     pipeline, _ = fit(build_features(videos, params.features).collect(), params)
     path = tmp_path_factory.mktemp("model") / "model.skops"
-    model_lib.save(pipeline, path)
+    model_file.save(pipeline, path)
     return path.read_bytes()
 
 
@@ -252,8 +257,8 @@ def test_tampered_model_is_refused_clearly_without_running_it(name, saved_model,
     tamper, message = TAMPERED[name]
     path = tmp_path / "model.skops"
     path.write_bytes(tamper(saved_model))
-    with pytest.raises(model_lib.ModelFileError) as err:
-        model_lib.load(path)
+    with pytest.raises(model_file.ModelFileError) as err:
+        model_file.load(path)
     assert str(err.value) == f"{path}: {message}"
     assert not SENTINEL.exists()
 
@@ -261,14 +266,14 @@ def test_tampered_model_is_refused_clearly_without_running_it(name, saved_model,
 def test_damaged_bytes_are_refused(saved_model, tmp_path):
     path = tmp_path / "model.skops"
     path.write_bytes(flipped(saved_model))
-    with pytest.raises(model_lib.ModelFileError, match=rf"^{path}: .*; rebuild it with"):
-        model_lib.load(path)
+    with pytest.raises(model_file.ModelFileError, match=rf"^{path}: .*; rebuild it with"):
+        model_file.load(path)
 
 
 def test_untampered_model_loads(saved_model, tmp_path):
     path = tmp_path / "model.skops"
     path.write_bytes(saved_model)
-    assert model_lib.feature_names(model_lib.load(path))[0] == "claim_status_opinion"
+    assert fit_lib.feature_names(model_file.load(path))[0] == "claim_status_opinion"
 
 
 @pytest.mark.parametrize("override", ["model=l1", "model=elasticnet", "model.standardize=true"])
@@ -276,8 +281,8 @@ def test_every_model_option_saves_only_trusted_types(override, tmp_path):
     params = compose_params(override)
     videos = ingest.ingest_bytes(synthetic.csv_bytes(1_000, seed=6), "stand-in").frame
     pipeline, _ = fit(build_features(videos, params.features).collect(), params)
-    model_lib.save(pipeline, tmp_path / "m.skops")
-    assert model_lib.load(tmp_path / "m.skops").steps[1][0] == "classify"
+    model_file.save(pipeline, tmp_path / "m.skops")
+    assert model_file.load(tmp_path / "m.skops").steps[1][0] == "classify"
 
 
 def test_evaluate_stage_refuses_a_tampered_model(saved_model, tmp_path, monkeypatch, capsys):
@@ -285,7 +290,7 @@ def test_evaluate_stage_refuses_a_tampered_model(saved_model, tmp_path, monkeypa
     (tmp_path / "params.yaml").write_bytes((REPO_ROOT / "params.yaml").read_bytes())
     Path("models").mkdir()
     Path("models/model.skops").write_bytes(with_schema(saved_model, code_at_top))
-    code = evaluate.main(
+    code = evaluate_stage.main(
         ["--model", "models/model.skops", "--train", "no.parquet", "--test", "no.parquet"]
         + ["--metrics", "m.json", "--confusion", "c.json", "--plots-dir", "plots"]
     )

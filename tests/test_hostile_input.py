@@ -14,8 +14,11 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from tiktok_verified import ingest, schema, synthetic
-from tiktok_verified.io import temp_files, write_parquet
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import schema
+from tiktok_verified.data import standin as synthetic
+from tiktok_verified.files import temp_files, write_parquet
+from tiktok_verified.stages import ingest as ingest_stage
 
 from conftest import REPO_ROOT
 
@@ -374,7 +377,7 @@ def stage_dir(tmp_path, monkeypatch):
 
 
 def run_ingest() -> int:
-    return ingest.main(
+    return ingest_stage.main(
         [
             "--raw-dir",
             "data/raw",

@@ -12,7 +12,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tiktok_verified import ingest, schema, synthetic
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import schema
+from tiktok_verified.data import standin as synthetic
 
 SOURCE = "mutant.csv"
 INT64 = (-(2**63), 2**63 - 1)

@@ -8,7 +8,9 @@ import json
 import polars as pl
 import pytest
 
-from tiktok_verified import ingest, schema
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import schema
+from tiktok_verified.stages import ingest as ingest_stage
 
 HEADER = ",".join(schema.COLUMNS)
 
@@ -63,7 +65,7 @@ def test_run_writes_parquet_and_metrics(tmp_path, real_csv):
     raw.mkdir()
     (raw / ingest.RAW_NAME).write_bytes(real_csv.read_bytes())
     out, metrics = tmp_path / "videos.parquet", tmp_path / "data.json"
-    code = ingest.main(
+    code = ingest_stage.main(
         [
             "--raw-dir",
             str(raw),
@@ -84,7 +86,7 @@ def test_run_writes_parquet_and_metrics(tmp_path, real_csv):
 
 def test_absent_file_falls_back_to_synthetic_loudly(tmp_path, capsys):
     out, metrics = tmp_path / "videos.parquet", tmp_path / "data.json"
-    code = ingest.main(
+    code = ingest_stage.main(
         [
             "--raw-dir",
             str(tmp_path),

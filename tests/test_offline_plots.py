@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tiktok_verified import offline_plots
-from tiktok_verified.offline_plots import (
+from tiktok_verified.tools import offline_plots
+from tiktok_verified.tools.offline_plots import (
     LIBRARIES,
     Library,
     TemplateError,

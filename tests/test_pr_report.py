@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_verified.pr_report import (
-    COMMENT_LIMIT,
+from tiktok_verified.tools.pr_diffs import metrics_changes, static_spec
+from tiktok_verified.tools.pr_report import COMMENT_LIMIT, build_report
+from tiktok_verified.tools.pr_sections import (
     Context,
     all_metrics_section,
-    build_report,
     confusion_section,
     data_section,
     fmt_delta,
     header_section,
     headline_section,
-    metrics_changes,
     params_section,
-    static_spec,
     verdict,
 )
 
@@ -192,7 +190,7 @@ def test_metrics_changes_orders_keys_as_in_the_file(tmp_path, monkeypatch):
             "a.y": {"old": 2, "new": 2, "diff": 0},
         },
     }
-    monkeypatch.setattr("tiktok_verified.pr_report.dvc_json", lambda args, cwd: diff)
+    monkeypatch.setattr("tiktok_verified.tools.pr_diffs.dvc_json", lambda args, cwd: diff)
     out = metrics_changes("main", tmp_path)
     assert list(out) == ["metrics/metrics.json", "metrics/assumptions.json"]
     assert list(out["metrics/metrics.json"]) == ["b", "a.y", "a.x"]

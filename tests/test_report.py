@@ -9,19 +9,26 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tiktok_verified import report
+from tiktok_verified.files import md5_file
+from tiktok_verified.reporting.documents import write_reports
+from tiktok_verified.reporting.summary import INPUT_FILES, Inputs
 
 from conftest import REPO_ROOT
 
 METRICS = REPO_ROOT / "metrics"
+PARAMS = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+
+
+def build(metrics: Path, out: Path) -> Inputs:
+    return write_reports(metrics, out, PARAMS)
 
 
 @pytest.fixture
-def built(tmp_path: Path) -> tuple[report.Inputs, Path]:
+def built(tmp_path: Path) -> tuple[Inputs, Path]:
     out = tmp_path / "reports"
-    inp = report.build(METRICS, out, commit="abc123")
-    return inp, out
+    return build(METRICS, out), out
 
 
 def synthetic_metrics(tmp_path: Path) -> Path:
@@ -66,7 +73,23 @@ def test_numbers_are_the_metrics_files(built):
     assert f"95% CI {top['ci_low']:.2f} to {top['ci_high']:.2f}" in md
     for check in inp.assumptions["checks"].values():
         assert f"| {check['name']} | {check['verdict'].upper()} |" in md
-    assert inp.data["sha256"][:16] in md and "commit abc123" in md
+    assert inp.data["sha256"][:16] in md
+
+
+def test_provenance_names_the_inputs_as_dvc_lock_does(built):
+    """The summary names each metrics file's md5 (what dvc.lock records for the report
+    stage's deps) and the params it was made with, never a git commit."""
+    inp, out = built
+    md = (out / "executive_summary.md").read_text()
+    for name in INPUT_FILES.values():
+        assert f"{name.removesuffix('.json')} {md5_file(METRICS / name)[:8]}" in md
+    assert f"model {PARAMS['model']['name']}" in md
+    assert f"resample {PARAMS['resample']['strategy']}" in md
+    assert "commit" not in md
+    lock = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text())
+    locked = {d["path"]: d["md5"] for d in lock["stages"]["report"]["deps"]}
+    for name in INPUT_FILES.values():
+        assert locked[f"metrics/{name}"] == md5_file(METRICS / name), name
 
 
 def test_no_number_is_typed_by_hand(built):
@@ -91,7 +114,8 @@ def test_no_number_is_typed_by_hand(built):
         ]
     )
     for number in set(re.findall(r"(?<![\d.])\d{3,}(?![\d.])", md.replace(",", ""))):
-        assert number in sources.replace(",", "") or number in inp.data["sha256"], number
+        hashes = [inp.data["sha256"], *inp.md5.values()]
+        assert number in sources.replace(",", "") or any(number in h for h in hashes), number
 
 
 def test_synthetic_banner_exactly_when_synthetic(built, tmp_path):
@@ -99,7 +123,7 @@ def test_synthetic_banner_exactly_when_synthetic(built, tmp_path):
     for name in ("executive_summary.md", "executive_summary.html", "pace_strategy.md"):
         assert "SYNTHETIC" not in (out / name).read_text()
     synth_out = tmp_path / "synth"
-    inp = report.build(synthetic_metrics(tmp_path), synth_out, commit="abc123")
+    inp = build(synthetic_metrics(tmp_path), synth_out)
     assert inp.synthetic
     md = (synth_out / "executive_summary.md").read_text()
     assert md.startswith("> **SYNTHETIC DATA")
@@ -125,12 +149,10 @@ def test_pace_answers_cover_every_stage_with_figures(built):
 
 
 def test_committed_reports_match_the_committed_metrics(tmp_path):
-    """reports/ were regenerated with the metrics they show (only the commit line differs)."""
-    inp = report.build(METRICS, tmp_path, commit="X")
-    committed = (REPO_ROOT / "reports" / "executive_summary.md").read_text()
-    fresh = (tmp_path / "executive_summary.md").read_text()
-    strip = re.compile(r"Code: commit [^.]*\.")
-    assert strip.sub("", committed) == strip.sub("", fresh)
+    """reports/ were regenerated, byte for byte, from the metrics and params committed."""
+    inp = build(METRICS, tmp_path)
+    for name in ("executive_summary.md", "executive_summary.html", "pace_strategy.md"):
+        assert (REPO_ROOT / "reports" / name).read_bytes() == (tmp_path / name).read_bytes()
     assert inp.metrics["test"]["rows"] > 0
 
 

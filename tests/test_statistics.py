@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 import statsmodels.api as sm
 
-from tiktok_verified import assumptions, crossval, inference
 from tiktok_verified.config import Features
-from tiktok_verified.features import Y
+from tiktok_verified.data.schema import Y
+from tiktok_verified.modeling import assumptions, crossval, inference
 
 
 def test_logit_matches_the_published_spector_mazzeo_estimates():
@@ -295,45 +295,6 @@ def test_frequency_weights_give_the_fit_on_the_expanded_rows():
         assert weighted[key] == pytest.approx(direct[key], rel=1e-9), key
 
 
-@pytest.mark.parametrize("warm_start_rows", [10**9, 50])
-def test_newton_equals_statsmodels_logit_with_and_without_the_warm_start(
-    monkeypatch, warm_start_rows
-):
-    """newton_logit (blocked, warm-started from a subset above WARM_START_ROWS) reaches the
-    statsmodels optimum: estimates, covariance and log-likelihood."""
-    monkeypatch.setattr(inference, "WARM_START_ROWS", warm_start_rows)
-    monkeypatch.setattr(inference, "NEWTON_BLOCK", 128)  # several blocks
-    frame, _ = small_frame(n=2_000, seed=5)
-    X = small_design(frame)
-    y = frame[Y].to_numpy().astype(float)
-    params, cov, llf = inference.newton_logit(X, y)
-    direct = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton")
-    np.testing.assert_allclose(params, direct.params, rtol=1e-8)
-    np.testing.assert_allclose(cov, direct.cov_params(), rtol=1e-7)
-    assert llf == pytest.approx(direct.llf, rel=1e-12)
-    # statsmodels, started there, confirms the optimum in one step
-    confirmed = inference.fit_logit(X, y, ["a", "b", "c"], start=params)
-    assert confirmed.mle_retvals["iterations"] <= 2
-
-
-@pytest.mark.parametrize(
-    "factor", [[2.0, 0.5, 3.0], [0.0, np.nan, -1.0], [np.inf, 1.0, 1.0]], ids=str
-)
-def test_newton_scale_changes_the_conditioning_not_the_estimates(monkeypatch, factor):
-    """`scale` only conditions the Newton steps: another scale near the SDs, or a bad one
-    (zero, NaN, negative, infinite: replaced by 1), gives the estimates and covariance of
-    the default."""
-    monkeypatch.setattr(inference, "NEWTON_BLOCK", 128)
-    frame, _ = small_frame(n=2_000, seed=5)
-    X = small_design(frame)
-    y = frame[Y].to_numpy().astype(float)
-    params, cov, llf = inference.newton_logit(X, y)
-    scaled = inference.newton_logit(X, y, scale=X.std(axis=0) * np.array(factor))
-    np.testing.assert_allclose(scaled[0], params, rtol=1e-9)
-    np.testing.assert_allclose(scaled[1], cov, rtol=1e-8)
-    assert scaled[2] == pytest.approx(llf, rel=1e-12)
-
-
 def test_sd_and_binary_flags_come_from_the_columns():
     """The per-SD odds ratios use each column's sample SD; only 0/1 columns are flagged
     binary."""
@@ -345,66 +306,6 @@ def test_sd_and_binary_flags_come_from_the_columns():
     for j, name in enumerate(names):
         assert got[name]["sd"] == pytest.approx(X[:, j].std(ddof=1), rel=1e-12)
         assert got[name]["binary"] is (name == "claim_status_opinion")
-
-
-def test_newton_survives_a_warm_start_that_misses_a_rare_level(monkeypatch):
-    """The warm-start subset can miss a rare dummy (singular there): start from zero instead,
-    and reach statsmodels' optimum on all rows."""
-    monkeypatch.setattr(inference, "WARM_START_ROWS", 50)  # subset: every 60th of 3,000 rows
-    rng = np.random.default_rng(0)
-    n = 3_000
-    x = rng.normal(size=n)
-    rare = np.zeros(n)
-    rare[60 * np.arange(10) + 7] = 1.0  # 10 rows, none in the subset
-    y = (rng.random(n) < 1 / (1 + np.exp(-(-1 + 0.5 * x + 0.7 * rare)))).astype(float)
-    X = np.column_stack([x, rare])
-    assert X[:: n // 50, 1].sum() == 0
-    params, cov, _ = inference.newton_logit(X, y)
-    direct = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton")
-    np.testing.assert_allclose(params, direct.params, rtol=1e-8)
-    np.testing.assert_allclose(cov, direct.cov_params(), rtol=1e-7)
-
-
-def test_newton_refuses_separated_classes_instead_of_reporting_huge_estimates():
-    rng = np.random.default_rng(1)
-    n = 2_000
-    x = rng.normal(size=n)
-    rare = np.zeros(n)
-    rare[:10] = 1.0
-    y = (rng.random(n) < 0.3).astype(float)
-    y[:10] = 1.0  # every row of the rare level is verified: quasi-separation
-    with pytest.raises(RuntimeError, match="separates the classes"):
-        inference.newton_logit(np.column_stack([x, rare]), y)
-    with pytest.raises(RuntimeError, match="separates the classes"):  # complete separation
-        inference.newton_logit(x[:, None], (x > 0).astype(float))
-
-
-def test_large_tables_report_the_newton_fit_itself(monkeypatch):
-    """Above STATSMODELS_ROWS the Newton covariance is reported: the same figures."""
-    frame, cfg = small_frame()
-    by_statsmodels = inference.coefficient_inference(frame, cfg)
-    monkeypatch.setattr(inference, "STATSMODELS_ROWS", 100)
-    by_newton = inference.coefficient_inference(frame, cfg)
-    assert by_statsmodels["method"].startswith("statsmodels Logit")
-    assert by_newton["method"].startswith("maximum likelihood by Newton's method (")
-    for name, c in by_statsmodels["coefficients"].items():
-        for key in ("coef", "std_err", "p_value", "ci_low", "ci_high", "odds_ratio_per_sd"):
-            assert by_newton["coefficients"][name][key] == pytest.approx(c[key], rel=1e-7)
-    for key in ("log_likelihood", "pseudo_r2_mcfadden", "llr_p_value", "aic"):
-        assert by_newton[key] == pytest.approx(by_statsmodels[key], rel=1e-8)
-
-
-def test_null_model_in_closed_form_equals_statsmodels_null_fit():
-    frame, cfg = small_frame()
-    got = inference.coefficient_inference(frame, cfg)
-    X = small_design(frame)
-    direct = sm.Logit(frame[Y].to_numpy(), sm.add_constant(X)).fit(disp=0, method="newton")
-    assert inference.null_log_likelihood(frame[Y].to_numpy()) == pytest.approx(
-        direct.llnull, rel=1e-9
-    )
-    assert got["pseudo_r2_mcfadden"] == pytest.approx(direct.prsquared, rel=1e-7)
-    assert got["llr_p_value"] == pytest.approx(direct.llr_pvalue, rel=1e-6)
-    assert got["aic"] == pytest.approx(direct.aic, rel=1e-9)
 
 
 def test_cross_validation_folds_are_stratified_and_disjoint():
@@ -419,9 +320,10 @@ def test_cross_validation_folds_are_stratified_and_disjoint():
 
 
 def test_cross_validate_resamples_inside_folds_only(params):
-    from tiktok_verified import ingest, synthetic
-    from tiktok_verified.features import build_features
-    from tiktok_verified.split import make_split
+    from tiktok_verified.data import reader as ingest
+    from tiktok_verified.data import standin as synthetic
+    from tiktok_verified.data.features import build_features
+    from tiktok_verified.modeling.split import make_split
 
     videos = ingest.ingest_bytes(synthetic.csv_bytes(19_382, seed=4), "s").frame
     result = make_split(build_features(videos, params.features).collect(), params)
@@ -441,9 +343,9 @@ def test_cross_validate_resamples_inside_folds_only(params):
 
 
 def test_assumption_report_on_the_course_file(real_csv, params):
-    from tiktok_verified import ingest
-    from tiktok_verified.features import build_features
-    from tiktok_verified.split import make_split
+    from tiktok_verified.data import reader as ingest
+    from tiktok_verified.data.features import build_features
+    from tiktok_verified.modeling.split import make_split
 
     videos = ingest.ingest_bytes(real_csv.read_bytes(), str(real_csv)).frame
     features = build_features(videos, params.features).collect()

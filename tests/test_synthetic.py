@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 import pytest
 
-from tiktok_verified import ingest, schema, synthetic
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import schema
+from tiktok_verified.data import standin as synthetic
 
 
 @pytest.fixture(scope="module")
@@ -57,31 +58,6 @@ def test_distributions_resemble_the_course_file(stand_in):
     for c in schema.COUNT_COLUMNS:
         assert df[c].min() >= 0
     assert (df["video_like_count"] <= df["video_view_count"]).all()
-
-
-def test_beta_quantile_table_matches_scipy():
-    from scipy import stats
-
-    probs = np.linspace(0, 1, synthetic._QUANTILE_KNOTS + 1)
-    for a, b in synthetic.BETA_SHARES:
-        table = synthetic._beta_quantiles(a, b)
-        assert table[0] == 0.0 and table[-1] == 1.0
-        assert np.all(np.diff(table) >= 0)
-        np.testing.assert_allclose(table, stats.beta.ppf(probs, a, b), atol=1e-3)
-
-
-def test_beta_draws_follow_the_beta_distribution():
-    from scipy import stats
-
-    rng = np.random.default_rng(0)
-    probs = [0.01, 0.1, 0.5, 0.9, 0.99]
-    for a, b in synthetic.BETA_SHARES:
-        draws = synthetic._beta(rng, a, b, 200_000)
-        assert draws.min() >= 0.0 and draws.max() <= 1.0
-        np.testing.assert_allclose(
-            np.quantile(draws, probs), stats.beta.ppf(probs, a, b), atol=4e-3
-        )
-        assert draws.mean() == pytest.approx(a / (a + b), abs=2e-3)
 
 
 def test_texts_pair_claim_openers_with_claims():

@@ -10,11 +10,18 @@ import polars as pl
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from tiktok_verified import evaluate, inference, ingest, resample, schema, synthetic
-from tiktok_verified import model as model_lib
-from tiktok_verified.features import Y, build_features
-from tiktok_verified.split import make_split
-from tiktok_verified.train import coefficient_table, fit
+from tiktok_verified.data import reader as ingest
+from tiktok_verified.data import schema
+from tiktok_verified.data import standin as synthetic
+from tiktok_verified.data.features import build_features
+from tiktok_verified.data.schema import Y
+from tiktok_verified.modeling import design as design_lib
+from tiktok_verified.modeling import fit as fit_lib
+from tiktok_verified.modeling import inference, model_file
+from tiktok_verified.modeling import metrics as evaluate
+from tiktok_verified.modeling import resampling as resample
+from tiktok_verified.modeling.fit import coefficient_table, fit
+from tiktok_verified.modeling.split import make_split
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +53,7 @@ def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
     assert info["distinct_rows"] == weighted.height == train[schema.VIDEO_ID].n_unique()
     assert weighted.height < train.height
     assert info["resample"] == "upsample" and info["class_weight"] is None
-    names = model_lib.feature_names(pipeline)
+    names = fit_lib.feature_names(pipeline)
     assert names[:3] == [
         "claim_status_opinion",
         "author_ban_status_under review",
@@ -63,7 +70,7 @@ def test_fit_matches_a_plain_sklearn_fit_on_the_same_design(parts, fitted):
         ]
     ).astype(float)
     raw_design = np.column_stack([dummies, numeric])
-    np.testing.assert_array_equal(model_lib.design(train, params.features).to_numpy(), raw_design)
+    np.testing.assert_array_equal(design_lib.design(train, params.features).to_numpy(), raw_design)
     mean, sd = raw_design.mean(axis=0), raw_design.std(axis=0)
     encoded = (raw_design - mean) / sd
     assert params.model.standardize
@@ -97,21 +104,21 @@ def test_saved_model_is_byte_stable_and_predicts_the_same(parts, fitted, tmp_pat
     params, _, test, _ = parts
     pipeline, _ = fitted
     a, b = tmp_path / "a.skops", tmp_path / "b.skops"
-    model_lib.save(pipeline, a)
-    model_lib.save(fit(parts[1], params)[0], b)
+    model_file.save(pipeline, a)
+    model_file.save(fit(parts[1], params)[0], b)
     assert a.read_bytes() == b.read_bytes()
-    loaded = model_lib.load(a)
-    X = model_lib.design(test, params.features)
+    loaded = model_file.load(a)
+    X = design_lib.design(test, params.features)
     np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
 
 
 def test_loading_garbage_fails_clearly(tmp_path):
     bad = tmp_path / "model.skops"
     bad.write_bytes(b"not a zip file")
-    with pytest.raises(model_lib.ModelFileError, match="not a readable skops model file"):
-        model_lib.load(bad)
-    with pytest.raises(model_lib.ModelFileError, match="not found"):
-        model_lib.load(tmp_path / "missing.skops")
+    with pytest.raises(model_file.ModelFileError, match="not a readable skops model file"):
+        model_file.load(bad)
+    with pytest.raises(model_file.ModelFileError, match="not found"):
+        model_file.load(tmp_path / "missing.skops")
 
 
 def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
@@ -146,9 +153,9 @@ def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
 
 def test_threshold_moves_precision_and_recall(parts, fitted):
     params, _, test, _ = parts
-    y = model_lib.outcome(test)
-    _, low = evaluate.predict(fitted[0], test, params, 0.3)
-    _, high = evaluate.predict(fitted[0], test, params, 0.7)
+    y = design_lib.outcome(test)
+    proba = evaluate.predict_proba(fitted[0], test, params)
+    low, high = (proba >= 0.3).astype(int), (proba >= 0.7).astype(int)
     lo, hi = evaluate.classification_metrics(y, low), evaluate.classification_metrics(y, high)
     assert lo["recall"] >= hi["recall"]
     assert low.sum() >= high.sum()
@@ -159,8 +166,8 @@ def test_no_skill_reference_and_the_configured_threshold(parts, fitted):
     odd = dataclasses.replace(params, evaluate=dataclasses.replace(params.evaluate, threshold=0.37))
     metrics, _, _, curves = evaluate.evaluate(fitted[0], train, test, odd)
     base = metrics["no_skill"]["test"]
-    y = model_lib.outcome(test)
-    q = model_lib.outcome(train).mean()  # the constant probability: training share verified
+    y = design_lib.outcome(test)
+    q = design_lib.outcome(train).mean()  # the constant probability: training share verified
     assert base["accuracy"] == pytest.approx(1 - y.mean())  # everyone "not verified"
     assert (base["recall"], base["balanced_accuracy"], base["roc_auc"]) == (0.0, 0.5, 0.5)
     assert base["average_precision"] == pytest.approx(y.mean())
@@ -181,9 +188,9 @@ def test_prior_correction_moves_probabilities_to_the_real_base_rate(parts, fitte
     params, _, test, train = parts
     metrics, *_ = evaluate.evaluate(fitted[0], train, test, params)
     t = metrics["test"]
-    y = model_lib.outcome(test)
+    y = design_lib.outcome(test)
     p = evaluate.predict_proba(fitted[0], test, params)
-    share = model_lib.outcome(train).mean()
+    share = design_lib.outcome(train).mean()
     corrected = evaluate.prior_corrected(p, 0.5, share)
     assert t["brier_prior_corrected"] == pytest.approx(np.mean((y - corrected) ** 2))
     # The upsampled model's raw probabilities are far too high for a 6% class; corrected,
@@ -214,8 +221,8 @@ def test_weighted_resampling_equals_the_collapsed_copies(strategy):
     # (lbfgs's stopping rule, tol=1e-4 on the gradient, bounds the agreement).
     ours, _ = fit(weighted, params)
     class_weight = "balanced" if strategy == "class_weight" else None
-    plain = model_lib.build_pipeline(params.features, params.model, 0, class_weight)
-    plain.fit(model_lib.design(copies, params.features), model_lib.outcome(copies))
+    plain = fit_lib.build_pipeline(params.features, params.model, 0, class_weight)
+    plain.fit(design_lib.design(copies, params.features), design_lib.outcome(copies))
     np.testing.assert_allclose(
         ours.named_steps["classify"].coef_, plain.named_steps["classify"].coef_, rtol=1e-5
     )
@@ -230,7 +237,7 @@ def test_weighted_resampling_equals_the_collapsed_copies(strategy):
 def test_train_stage_gives_the_same_model_from_weights_and_from_copies(parts, tmp_path):
     """train.main reads split's weighted rows; a part written with its copies (as an older
     train.parquet was) is collapsed to the same rows and gives the same outputs."""
-    from tiktok_verified import train as train_stage
+    from tiktok_verified.stages import train as train_stage
 
     from conftest import REPO_ROOT
 
