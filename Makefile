@@ -1,5 +1,6 @@
 # Two commands on a fresh machine (Python 3.11+, git, make):
 #   make repro   create the environment from uv.lock if needed, then `dvc repro`
+#                (then `source .venv/bin/activate` puts dvc on PATH for the dvc commands)
 #   make test    same environment, then the whole test suite (what CI runs)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -11,7 +12,6 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
-RAW := data/raw/tiktok_dataset.csv
 # pr-report: the revision to compare with; DATA_ORIGIN: how the data got here (CI sets it)
 BASE ?= main
 DATA_ORIGIN ?=
@@ -38,18 +38,10 @@ env: $(VENV)/.synced ## create .venv from uv.lock (idempotent)
 
 repro: env pipeline ## set up, then run the pipeline on the course file at data/raw/, else on the synthetic stand-in
 
-# Without the course file, the committed pointer data/raw/tiktok_dataset.csv.dvc cannot be
-# verified, so the stages of dvc.yaml are reproduced one by one (--single-item), in the order
-# dvc.yaml lists them (a test checks that order is topological). Not --allow-missing: that
-# skips stages whose outputs are missing when their deps match dvc.lock, producing nothing.
+# The same command with or without the course file: the `raw` stage caches data/raw/ when the
+# file is there (so queued experiments get it) and leaves it empty otherwise (the stand-in).
 pipeline: ## the pipeline alone, in the current environment (used by `repro` and the e2e tests)
-	@if [ -f $(RAW) ]; then \
-	  dvc add --quiet $(RAW); \
-	  dvc repro; \
-	else \
-	  echo "make repro: $(RAW) is absent: running on the SYNTHETIC stand-in" >&2; \
-	  dvc repro --single-item $$(dvc stage list --name-only); \
-	fi
+	dvc repro
 
 test: env ## run the whole test suite (unit + end-to-end)
 	$(VENV)/bin/python -m pytest

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from tiktok_verified.data import schema, standin
+from tiktok_verified.data.schema import RAW_NAME
 from tiktok_verified.data.csv_structure import (
     InputError,
     Layout,
@@ -40,7 +41,6 @@ from tiktok_verified.data.csv_structure import (
     show_names,
 )
 
-RAW_NAME = "tiktok_dataset.csv"
 
 #: Internal column carrying each row's line number in the file, for messages.
 LINE = "_line"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: The course file's name in data/raw/.
+RAW_NAME = "tiktok_dataset.csv"
+
 ROW_NUMBER = "#"
 VIDEO_ID = "video_id"
 OUTCOME = "verified_status"

@@ -16,8 +16,9 @@ import polars as pl
 from scipy.stats import chi2
 
 from tiktok_verified.config import Features
-from tiktok_verified.data.schema import Y
+from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.modeling.design import as_array, design
+from tiktok_verified.modeling.resampling import as_weighted
 
 
 def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str]):
@@ -133,6 +134,18 @@ def resampled_rows_comparison(honest: dict, resampled: dict, alpha: float = 0.05
             if c["p_value"] >= alpha > resampled["coefficients"][name]["p_value"]
         ],
     }
+
+
+def with_resampled_rows_comparison(
+    stats: dict, fitting_rows: pl.DataFrame, features: Features
+) -> dict:
+    """`stats` with, where the predictor's fitting rows hold copies (a `weight` column above 1),
+    what the same unpenalised fit on them would claim (copies as frequency weights)."""
+    rows = as_weighted(fitting_rows)
+    if rows.height == stats["rows"] and rows[WEIGHT].max() == 1:
+        return stats
+    on_fitting_rows = coefficient_inference(rows, features, weights=rows[WEIGHT].to_numpy())
+    return {**stats, "resampled_rows_comparison": resampled_rows_comparison(stats, on_fitting_rows)}
 
 
 def strongest(inference: dict, n: int = 3, alpha: float = 0.05) -> list[dict]:

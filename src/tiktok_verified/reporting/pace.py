@@ -32,7 +32,7 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         or "no capping configured"
     )
     strongest = inp.coefficients["strongest"]
-    predictor = inp.coefficients["predictor"]
+    predictor = inp.predictor
     blocks: list[Block] = []
     if inp.synthetic:
         blocks.append(("banner", SYNTHETIC_BANNER))

@@ -40,6 +40,7 @@ class Inputs:
     metrics: dict
     confusion: dict
     coefficients: dict
+    predictor: dict
     assumptions: dict
     cv: dict
     #: md5 of each metrics file read, as dvc.lock records the report stage's deps.
@@ -60,6 +61,7 @@ INPUT_FILES = {
     "metrics": "metrics.json",
     "confusion": "confusion_matrix.json",
     "coefficients": "coefficients.json",
+    "predictor": "predictor.json",
     "assumptions": "assumptions.json",
     "cv": "cv.json",
 }
@@ -74,6 +76,7 @@ def load_inputs(metrics_dir: Path, params: dict) -> Inputs:
         metrics=read_json(metrics_dir / "metrics.json"),
         confusion=read_json(metrics_dir / "confusion_matrix.json"),
         coefficients=read_json(metrics_dir / "coefficients.json"),
+        predictor=read_json(metrics_dir / "predictor.json")["predictor"],
         assumptions=read_json(metrics_dir / "assumptions.json"),
         cv=read_json(metrics_dir / "cv.json"),
         md5={name: md5_file(metrics_dir / name) for name in INPUT_FILES.values()},
@@ -233,7 +236,7 @@ def forest_rows(inp: Inputs) -> list[dict]:
 def executive_summary(inp: Inputs) -> list[Block]:
     d, t, cm = inp.data, inp.metrics["test"], inp.confusion
     inf = inp.coefficients["inference"]
-    pred = inp.coefficients["predictor"]
+    pred = inp.predictor
     checks = assumption_rows(inp.assumptions)
     verdicts = inp.assumptions["summary"]
     strongest = inp.coefficients["strongest"]

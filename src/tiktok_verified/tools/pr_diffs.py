@@ -31,6 +31,7 @@ FILE_ORDER = (
     CONFUSION_JSON,
     CV_JSON,
     "metrics/coefficients.json",
+    "metrics/predictor.json",
     "metrics/split.json",
     "metrics/features.json",
     DATA_JSON,

@@ -112,7 +112,7 @@ def rewrite(text: str, derived: dict[str, list[str]]) -> str:
     """dvc.yaml's text with each stage's `src/` deps replaced by `derived[stage]`, placed after
     its other deps; comments and everything else kept as they are."""
     out: list[str] = []
-    stage, in_deps, indent = None, False, ""
+    stage, in_deps, indent = None, False, "      "
     pending: list[str] = []
 
     def flush() -> None:
@@ -126,7 +126,7 @@ def rewrite(text: str, derived: dict[str, list[str]]) -> str:
             flush()
             stage, in_deps = header.group(1), False
         elif stage in derived and re.match(r"^    deps:\s*$", line):
-            in_deps, pending = True, list(derived[stage])
+            in_deps, pending, indent = True, list(derived[stage]), "      "
             out.append(line)
             continue
         if in_deps:

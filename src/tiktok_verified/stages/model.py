@@ -1,0 +1,64 @@
+"""Stage model (scikit-learn): fit the predictor on the (resampled) training part and save it
+(models/model.skops, metrics/predictor.json); cross-validate it on the training part as split,
+resampling inside each fold (metrics/cv.json); evaluate it on the held-out part
+(metrics/metrics.json, metrics/confusion_matrix.json, metrics/plots/*.csv).
+
+One process for the three, so that an experiment on `model.*`, `resample.*` or `evaluate.*`
+pays scikit-learn's import once, not three times (benchmarks/FINDINGS.md)."""
+
+from __future__ import annotations
+
+import sys
+
+import polars as pl
+
+from tiktok_verified.files import write_csv, write_json
+from tiktok_verified.modeling import model_file
+from tiktok_verified.modeling.crossval import cross_validate
+from tiktok_verified.modeling.fit import coefficient_table, fit
+from tiktok_verified.modeling.metrics import evaluate
+from tiktok_verified.stages.runner import run_stage
+
+PATHS = {
+    "train": "training part, resampled: distinct rows with a weight column (parquet)",
+    "train-original": "training part, as split (parquet)",
+    "test": "held-out part (parquet)",
+    "model": "model file (skops)",
+    "predictor": "the fitted predictor's coefficients (JSON)",
+    "cv": "cross-validation (JSON)",
+    "metrics": "held-out metrics (JSON)",
+    "confusion": "confusion matrix (JSON)",
+    "plots-dir": "folder for the plot data (CSV)",
+}
+
+
+def body(args, params) -> str:
+    original = pl.read_parquet(args.train_original)
+    pipeline, info = fit(pl.read_parquet(args.train), params)
+    cv = cross_validate(original, params)
+    metrics, matrix, predictions, curves = evaluate(
+        pipeline, original, pl.read_parquet(args.test), params
+    )
+    model_file.save(pipeline, args.model)
+    write_json(args.predictor, {"predictor": {**info, **coefficient_table(pipeline)}})
+    write_json(args.cv, cv)
+    write_csv(args.plots_dir / "predictions.csv", predictions)
+    for name, frame in curves.items():
+        write_csv(args.plots_dir / f"{name}.csv", frame)
+    write_json(args.confusion, matrix)
+    write_json(args.metrics, metrics)
+    t = metrics["test"]
+    return (
+        f"fitted on {info['train_rows']} rows (converged={info['converged']}); CV ROC AUC "
+        f"{cv['mean']['roc_auc']:.4f} ± {cv['std']['roc_auc']:.4f}; held out: accuracy "
+        f"{t['accuracy']:.4f}, precision {t['precision']:.4f}, recall {t['recall']:.4f}, "
+        f"ROC AUC {t['roc_auc']:.4f} on {t['rows']} rows"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_stage("model", "Fit, cross-validate and evaluate the predictor.", body, PATHS, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

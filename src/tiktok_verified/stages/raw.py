@@ -1,0 +1,52 @@
+"""Stage raw: the folder that holds the course file, as a DVC output, so that DVC caches the
+file and checks it out in a queued experiment's temporary copy of the repository.
+
+It changes nothing: it makes sure `data/raw/` exists (empty where the course file is absent,
+so that ingest runs on the synthetic stand-in) and says which case this is. One case is an
+error: a queued experiment whose temporary copy lacks the course file that the workspace it
+was queued from holds (the file was never cached): it would silently run on the stand-in."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tiktok_verified.data.csv_structure import InputError
+from tiktok_verified.data.schema import RAW_NAME
+from tiktok_verified.stages.runner import run_stage
+
+PATHS = {"dir": "folder of the course file"}
+#: Where DVC runs a queued experiment: `<workspace>/.dvc/tmp/exps/<tmp>/`.
+EXPERIMENT_COPY = (".dvc", "tmp", "exps")
+
+
+def queued_from(cwd: Path) -> Path | None:
+    """The workspace a queued experiment's copy was made from, or None outside one."""
+    parts = cwd.resolve().parts
+    for k in range(len(parts) - len(EXPERIMENT_COPY), 0, -1):
+        if parts[k : k + len(EXPERIMENT_COPY)] == EXPERIMENT_COPY:
+            return Path(*parts[:k])
+    return None
+
+
+def body(args, params) -> str:
+    args.dir.mkdir(parents=True, exist_ok=True)
+    course = args.dir / RAW_NAME
+    if course.is_file():
+        return f"{course}: the course file ({course.stat().st_size:,} bytes)"
+    workspace = queued_from(Path.cwd())
+    if workspace is not None and (workspace / course).is_file():
+        raise InputError(
+            str(course),
+            "absent from this queued experiment's copy, though the workspace holds it: DVC "
+            "has not cached it yet; run `dvc repro` in the workspace once, then queue again",
+        )
+    return f"{course} is absent: ingest will use the SYNTHETIC stand-in"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_stage("raw", "Make sure data/raw/ exists; say what it holds.", body, PATHS, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
