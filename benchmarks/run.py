@@ -11,9 +11,10 @@ wall time, CPU time and peak RSS are recorded where DVC runs it, by a probe on P
 
 Scenarios, each repeated and reported as medians:
   real file   cold `make pipeline` (= `make repro` with the environment built) in a fresh clone
-              (committed dvc.lock), then a no-op `dvc repro`,
-              then a new `model.C` in params.yaml + `dvc repro`; the whole pipeline with every
-              stage run (no dvc.lock) + `make pipeline`; the pandas baseline on the same file
+              (committed dvc.lock), then a no-op `dvc repro`, one `dvc exp run -S model.C=…`,
+              `dvc repro --force`, and a queued sweep of four C values run with
+              `dvc exp run --run-all -j 2`; the whole pipeline with every stage run (no
+              dvc.lock) + `make pipeline`; the pandas baseline on the same file
   N rows      `python -m tiktok_verified.data.standin` writes N rows to data/raw/ of a fresh copy,
               `make pipeline` (dvc add + dvc repro, every stage), the pandas baseline
 Writes benchmarks/results.json (every run) and benchmarks/RESULTS.md (medians, targets, ratios,
@@ -58,6 +59,7 @@ PROBE_DIR = BENCH_DIR / "probe"
 RAW = Path("data/raw/tiktok_dataset.csv")
 SHARED_CSV = REPO_ROOT.parent / "shared" / "data" / "tiktok_dataset.csv"
 PYTHON = sys.executable
+PREDICTOR_JSON = "metrics/predictor.json"
 TIMEOUT_S = 45 * 60
 
 FULL = {"real_repeats": 5, "sizes": {1_000_000: 3, 10_000_000: 3}}
@@ -132,7 +134,7 @@ def model_standardize() -> bool:
 def outcome(s: Scratch) -> dict:
     data = s.json("metrics/data.json")
     metrics = s.json("metrics/metrics.json")
-    coefficients = s.json("metrics/coefficients.json")["predictor"]
+    coefficients = s.json("metrics/predictor.json")["predictor"]
     return {
         "rows_in": data["rows_in"],
         "rows_kept": data["rows_kept"],
@@ -158,16 +160,32 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
         noop = clone.measure("dvc", "repro")
         if "Running stage" in noop.stdout:
             raise CommandFailed("a no-op dvc repro ran a stage:\n" + noop.stdout)
-        # A value never used before, so DVC's run cache cannot restore it.
+        # Values never used before, so nothing can be restored instead of run.
         c_value = round(0.5 + 0.01 * r, 2)
-        clone.set_param("model.C", c_value)
-        log(f"  {noop.wall_s:.2f} s; model.C={c_value} + dvc repro")
-        change_c = clone.measure("dvc", "repro")
-        if clone.json("metrics/coefficients.json")["predictor"]["C"] != c_value:
-            raise CommandFailed("model.C change did not reach metrics/coefficients.json")
+        log(f"  {noop.wall_s:.2f} s; dvc exp run -S model.C={c_value}")
+        exp_run = clone.measure("dvc", "exp", "run", "-S", f"model.C={c_value}")
+        if clone.json("metrics/predictor.json")["predictor"]["C"] != c_value:
+            raise CommandFailed("model.C change did not reach metrics/predictor.json")
+        log(f"  {exp_run.wall_s:.2f} s; dvc repro --force")
+        forced = clone.measure("dvc", "repro", "--force")
+        sweep_values = ",".join(str(round(0.01 * (k + 1) + 0.001 * r, 3)) for k in range(4))
+        log(f"  {forced.wall_s:.2f} s; queue model.C={sweep_values}, run-all -j 2")
+        queue = clone.measure("dvc", "exp", "run", "--queue", "-S", f"model.C={sweep_values}")
+        sweep = clone.measure("dvc", "exp", "run", "--run-all", "-j", "2", probe=False)
+        shown = json.loads(clone.repo.dvc("exp", "show", "--json").stdout)
+        done = {
+            metrics["data"]["predictor"]["C"]
+            for rev in shown
+            for exp in (rev.get("experiments") or [])
+            for e in exp.get("revs", [])
+            if (metrics := ((e.get("data") or {}).get("metrics") or {}).get(PREDICTOR_JSON))
+        } & {float(v) for v in sweep_values.split(",")}
+        if len(done) < 4:
+            raise CommandFailed(f"the queued sweep finished {len(done)} of 4 experiments")
+        log(f"  queue {queue.wall_s:.2f} s, run-all {sweep.wall_s:.2f} s")
         clone.remove()
 
-        log(f"  {change_c.wall_s:.2f} s; whole pipeline, every stage (no dvc.lock)")
+        log("  whole pipeline, every stage (no dvc.lock)")
         fresh = Scratch(tmp, f"real-full-{r}", csv, keep_lock=False)
         full = fresh.measure("make", "--no-print-directory", "pipeline")
         result = outcome(fresh)
@@ -179,7 +197,10 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
             {
                 "cold_make_repro": cold.summary(),
                 "noop_dvc_repro": noop.summary(),
-                "change_c": {**change_c.summary(), "C": c_value},
+                "exp_run": {**exp_run.summary(), "C": c_value},
+                "forced": forced.summary(),
+                "queue": queue.summary(),
+                "sweep": sweep.summary(),
                 "full_pipeline": full.summary(),
                 "outcome": result,
                 "pandas": {**pandas.summary(), "result": pandas_out},
@@ -215,7 +236,14 @@ def bench_synthetic(tmp: Path, rows: int, repeats: int, standardize: bool) -> di
         log(f"{rows:,} synthetic rows, repeat {r + 1}/{repeats}: generate")
         s = Scratch(tmp, f"synthetic-{rows}-{r}", csv=None)
         generate = s.measure(
-            PYTHON, "-m", "tiktok_verified.data.standin", str(RAW), "--rows", str(rows), "--seed", "0"
+            PYTHON,
+            "-m",
+            "tiktok_verified.data.standin",
+            str(RAW),
+            "--rows",
+            str(rows),
+            "--seed",
+            "0",
         )
         size = (s.root / RAW).stat().st_size
         log(f"  {generate.wall_s:.2f} s, {size / 1e9:.2f} GB; make pipeline")

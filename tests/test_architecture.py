@@ -79,9 +79,9 @@ def test_a_missing_or_an_extra_dep_is_reported(monkeypatch, tmp_path):
     text = Path("dvc.yaml").read_text()
     dropped = text.replace("      - src/tiktok_verified/modeling/inference.py\n", "", 1)
     extra = text.replace(
-        "      - src/tiktok_verified/stages/crossval.py\n",
-        "      - src/tiktok_verified/stages/crossval.py\n"
-        "      - src/tiktok_verified/stages/train.py\n",
+        "      - src/tiktok_verified/stages/model.py\n",
+        "      - src/tiktok_verified/stages/model.py\n"
+        "      - src/tiktok_verified/modeling/assumptions.py\n",
         1,
     )
     for variant, kind in ((dropped, "missing"), (extra, "extra")):

@@ -191,16 +191,7 @@ def fake_results(load=(0.5, 0.5, 0.5)) -> dict:
     def st(names, wall):
         return {n: {"wall_s": wall, "maxrss_mib": 100.0, "cpu_s": wall} for n in names}
 
-    all_stages = [
-        "ingest",
-        "features",
-        "split",
-        "diagnose",
-        "train",
-        "crossval",
-        "evaluate",
-        "report",
-    ]
+    all_stages = ["raw", "ingest", "features", "split", "statistics", "model", "report"]
     outcome = {
         "rows_in": 10,
         "rows_kept": 9,
@@ -220,18 +211,17 @@ def fake_results(load=(0.5, 0.5, 0.5)) -> dict:
     real_run = {
         "cold_make_repro": m(4.0, 300, st(["ingest", "features", "split", "train"], 1.0)),
         "noop_dvc_repro": m(0.6, 200),
-        "change_c": m(3.0, 300, st(["train", "crossval", "evaluate", "report"], 0.7)),
-        "full_pipeline": m(
-            4.5, 320, st(all_stages, 0.5), {"add": {"wall_s": 0.2}, "repro": {"wall_s": 4.2}}
-        ),
+        "exp_run": m(3.0, 300, st(["model", "report"], 0.7)),
+        "forced": m(4.5, 320, st(all_stages, 0.5)),
+        "queue": m(1.0, 100),
+        "sweep": m(8.0, 300),
+        "full_pipeline": m(4.5, 320, st(all_stages, 0.5), {"repro": {"wall_s": 4.2}}),
         "outcome": outcome,
         "pandas": {**m(1.5, 250), "result": pandas_result},
     }
     big = {
         "generate": {**m(4.0, 300), "csv_bytes": 1.5e9},
-        "pipeline": m(
-            100.0, 3000, st(all_stages, 10.0), {"add": {"wall_s": 5.0}, "repro": {"wall_s": 95.0}}
-        ),
+        "pipeline": m(100.0, 3000, st(all_stages, 10.0), {"repro": {"wall_s": 95.0}}),
         "outcome": outcome,
         "pandas": {**m(150.0, 6000), "result": pandas_result},
     }
@@ -267,21 +257,22 @@ def test_report_states_targets_ratios_and_findings():
     text = report.render(fake_results(), findings="Train dominates.")
     assert "| no-op `dvc repro` < 1 s | 0.60 s | **yes** |" in text
     assert (
-        "| whole pipeline on the course file < 5 s wall (every stage run) | 4.50 s | **yes** |"
-        in text
+        "| one `dvc exp run -S model.C=…` ≤ 2× the pandas one-process script "
+        "| 2.00× (3.00 s vs pandas 1.50 s) | **yes** |" in text
     )
     assert (
-        "| course file: within 2× of the pandas one-process time "
-        "| 3.00× (4.50 s vs 1.50 s) | **no** |" in text
+        "| queued sweep of four, `dvc exp run --run-all -j 2` ≤ 1.5× four pandas runs "
+        "| 1.33× (8.00 s vs 4 × pandas 6.00 s) | **yes** |" in text
     )
     assert (
-        "| `model.C` change reruns only train and later stages "
-        "| train, crossval, evaluate, report | **yes** |" in text
+        "| `dvc repro --force` ≤ 2.5× the pandas script "
+        "| 3.00× (4.50 s vs pandas 1.50 s) | **no** |" in text
     )
+    assert "| `model.C` change reruns only model and report | model, report | **yes** |" in text
     assert "| 10M rows: faster than the pandas way | 0.67× (100 s vs 150 s) | **yes** |" in text
     assert "| 10M rows end to end < 2 min | 100 s | **yes** |" in text
     assert "| 10M rows peak memory < 4 GiB | 2.93 GiB | **yes** |" in text
-    assert "| train | 10.0 s | 10.0 s | 100 MiB | 10% |" in text
+    assert "| model | 10.0 s | 10.0 s | 100 MiB | 10% |" in text
     assert text.rstrip().endswith("## Findings\n\nTrain dominates.")
     # Round-trips through JSON, as --report-only reads it back.
     assert report.render(json.loads(json.dumps(fake_results())), "") == report.render(

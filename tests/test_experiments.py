@@ -220,7 +220,7 @@ def test_dvc_remote_round_trip_of_data_and_model(baseline, tmp_path):
     # A raw file to track (the course file's place), beside the stage outputs and the model.
     raw = "data/raw/tiktok_dataset.csv"
     synthetic.write_csv(repo.path(raw), 500, seed=9)
-    repo.dvc("add", raw)
+    repo.dvc("repro", "raw")  # the raw stage caches data/raw/
     tracked = [
         "data/interim/videos.parquet",
         "data/processed/features.parquet",
@@ -248,9 +248,7 @@ def test_dvc_remote_round_trip_of_data_and_model(baseline, tmp_path):
 def test_queued_sweep_gives_one_experiment_per_point(baseline, tmp_path):
     repo = clone(baseline, tmp_path)
     params_before = repo.path("params.yaml").read_text()
-    # --allow-missing: without the course file, the committed pointer
-    # data/raw/tiktok_dataset.csv.dvc names data that no cache here holds (see docs).
-    repo.dvc("exp", "run", "--queue", "--allow-missing", "-S", "model.C=0.0001,0.01")
+    repo.dvc("exp", "run", "--queue", "-S", "model.C=0.0001,0.01")
     repo.dvc("exp", "run", "--run-all", "-j", "2")
 
     shown = json.loads(repo.dvc("exp", "show", "--json").stdout)

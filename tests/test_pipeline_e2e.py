@@ -20,6 +20,7 @@ METRIC_FILES = (
     "metrics/features.json",
     "metrics/split.json",
     "metrics/coefficients.json",
+    "metrics/predictor.json",
     "metrics/metrics.json",
     "metrics/confusion_matrix.json",
     "metrics/assumptions.json",
@@ -166,7 +167,7 @@ def test_queued_experiment_uses_the_course_file(make_repo, real_csv):
     assert data["source"] == "real"
     assert data["sha256"] == hashlib.sha256(real_csv.read_bytes()).hexdigest()
     assert data["rows_kept"] == 19_084
-    assert load(repo, "metrics/coefficients.json")["predictor"]["C"] == 0.5
+    assert load(repo, "metrics/predictor.json")["predictor"]["C"] == 0.5
 
 
 def test_synthetic_stand_in_pipeline(make_repo):

@@ -234,33 +234,46 @@ def test_weighted_resampling_equals_the_collapsed_copies(strategy):
         )
 
 
-def test_train_stage_gives_the_same_model_from_weights_and_from_copies(parts, tmp_path):
-    """train.main reads split's weighted rows; a part written with its copies (as an older
-    train.parquet was) is collapsed to the same rows and gives the same outputs."""
-    from tiktok_verified.stages import train as train_stage
+def test_model_stage_gives_the_same_outputs_from_weights_and_from_copies(parts, tmp_path):
+    """The model stage reads split's weighted rows; a part written with its copies (as an
+    older train.parquet was) is collapsed to the same rows and gives the same outputs, and
+    the inference's comparison on the fitting rows is the same from either."""
+    from tiktok_verified.stages import model as model_stage
 
     from conftest import REPO_ROOT
 
-    _, weighted, _, original = parts
+    params, weighted, test, original = parts
     copies = weighted[np.repeat(np.arange(weighted.height), weighted["weight"].cast(int))]
     original.write_parquet(tmp_path / "original.parquet")
+    test.write_parquet(tmp_path / "test.parquet")
     outputs = {}
+    files = ("model.skops", "predictor.json", "cv.json", "metrics.json", "confusion.json")
     for name, frame in (("weights", weighted), ("copies", copies.drop("weight"))):
         frame.write_parquet(tmp_path / f"{name}.parquet")
         out = tmp_path / name
-        code = train_stage.main(
+        code = model_stage.main(
             [
                 *("--train", str(tmp_path / f"{name}.parquet")),
                 *("--train-original", str(tmp_path / "original.parquet")),
+                *("--test", str(tmp_path / "test.parquet")),
                 *("--model", str(out / "model.skops")),
-                *("--report", str(out / "coefficients.json")),
-                *("--plot", str(out / "coefficients.csv")),
+                *("--predictor", str(out / "predictor.json")),
+                *("--cv", str(out / "cv.json")),
+                *("--metrics", str(out / "metrics.json")),
+                *("--confusion", str(out / "confusion.json")),
+                *("--plots-dir", str(out / "plots")),
                 *("--params", str(REPO_ROOT / "params.yaml")),
             ]
         )
         assert code == 0
-        outputs[name] = [(out / f).read_bytes() for f in ("model.skops", "coefficients.json")]
+        outputs[name] = [(out / f).read_bytes() for f in files]
     assert outputs["weights"] == outputs["copies"]
     report = json.loads(outputs["weights"][1])
     assert report["predictor"]["train_rows"] == copies.height
-    assert report["inference"]["resampled_rows_comparison"]["rows"] == copies.height
+    stats = inference.coefficient_inference(original, params.features)
+    by_weights = inference.with_resampled_rows_comparison(stats, weighted, params.features)
+    by_copies = inference.with_resampled_rows_comparison(
+        stats, copies.drop("weight"), params.features
+    )
+    assert by_weights["resampled_rows_comparison"]["rows"] == copies.height
+    assert by_weights == by_copies

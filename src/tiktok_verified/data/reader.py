@@ -28,7 +28,6 @@ import numpy as np
 import polars as pl
 
 from tiktok_verified.data import schema, standin
-from tiktok_verified.data.schema import RAW_NAME
 from tiktok_verified.data.csv_structure import (
     InputError,
     Layout,
@@ -40,7 +39,7 @@ from tiktok_verified.data.csv_structure import (
     show,
     show_names,
 )
-
+from tiktok_verified.data.schema import RAW_NAME
 
 #: Internal column carrying each row's line number in the file, for messages.
 LINE = "_line"

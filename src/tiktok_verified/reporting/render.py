@@ -60,7 +60,7 @@ def to_markdown(blocks: list[Block]) -> str:
 
 HTML_STYLE = """
 @page { size: A4; margin: 9mm 11mm; }
-body { font: 8.6pt/1.28 Helvetica, Arial, sans-serif; color: #1f2933; max-width: 186mm;
+body { font: 8.3pt/1.25 Helvetica, Arial, sans-serif; color: #1f2933; max-width: 186mm;
        margin: 0 auto; }
 h1 { font-size: 14pt; margin: 0 0 2pt; } h2 { font-size: 10.5pt; margin: 6pt 0 2pt;
      color: #2166ac; border-bottom: 1px solid #d9e2ec; }
