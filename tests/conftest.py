@@ -109,6 +109,7 @@ def new_repo(root: Path, env: dict[str, str], csv: Path | None) -> PipelineRepo:
     repo = PipelineRepo(root, env)
     repo.run("git", "init", "-q", "-b", "main")
     if csv is not None:
+        (root / RAW_RELATIVE).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(csv, root / RAW_RELATIVE)
     repo.commit("copy of the repository under test")
     return repo

@@ -177,12 +177,17 @@ def rebaseline(base: str, source: str, cwd: Path) -> str:
     run(["git", "worktree", "add", "--detach", str(tree), base], cwd)
     try:
         if source == "real":
+            (tree / RAW_CSV).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(cwd / RAW_CSV, tree / RAW_CSV)
         run(["dvc", "cache", "dir", "--local", str((cwd / ".dvc" / "cache").resolve())], tree)
         proc = run(["make", "--no-print-directory", "pipeline"], tree, check=False)
         if proc.returncode != 0:
             raise ReportError(f"re-running BASE failed:\n{proc.stdout[-2000:]}{proc.stderr}")
-        run(["git", "add", "-A", "metrics", "dvc.lock", "reports", "data/raw"], tree)
+        # data/raw is a DVC output (ignored by git) since the raw stage; a BASE from before
+        # it tracks the course file's pointer there.
+        pointer = tree / f"{RAW_CSV}.dvc"
+        extra = [str(pointer.relative_to(tree))] if pointer.exists() else []
+        run(["git", "add", "-A", "metrics", "dvc.lock", "reports", *extra], tree)
         run(
             [
                 "git",
