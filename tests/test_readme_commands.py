@@ -1,0 +1,94 @@
+"""The README's commands, typed as shown: the experiment block under "Experiments and review",
+run line by line in one bash session with the project's environment active (what the
+quickstart's `source .venv/bin/activate` leaves), in a fresh copy of the repository, with the
+course file and without it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import REPO_ROOT, VENV_BIN
+
+pytestmark = pytest.mark.e2e
+
+README = REPO_ROOT / "README.md"
+
+
+def fenced_block(markdown: str, heading: str) -> list[str]:
+    """The command lines of the first ```bash block after `heading`, comments stripped."""
+    section = markdown[markdown.index(heading) :]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_the_blocks_are_found():
+    quickstart = fenced_block(README.read_text(), "## Quickstart")
+    assert quickstart == ["make repro && source .venv/bin/activate", "make test"]
+    commands = fenced_block(README.read_text(), "## Experiments and review")
+    assert commands[0] == "dvc repro"
+    for expected in ("dvc exp run -S model.C=0.1", "dvc exp run --run-all -j 2", "dvc exp show",
+                     "dvc metrics diff", "dvc plots diff"):  # fmt: skip
+        assert expected in commands
+
+
+def activated(repo) -> dict[str, str]:
+    """The environment of a shell where the project's .venv is active."""
+    env = dict(repo.env)
+    env["VIRTUAL_ENV"] = str(VENV_BIN.parent)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def link_environment(repo) -> None:
+    """The copy shares this checkout's environment, as `make env` made it (so the README's
+    `make` targets find it built and do not build another)."""
+    for name in (".venv", ".tools"):
+        if (REPO_ROOT / name).exists():
+            (repo.root / name).symlink_to(REPO_ROOT / name)
+
+
+@pytest.mark.parametrize("with_course_file", [True, False], ids=["course-file", "stand-in"])
+def test_readme_experiment_commands_work_as_typed(make_repo, request, tmp_path, with_course_file):
+    csv = request.getfixturevalue("real_csv") if with_course_file else None
+    repo = make_repo(csv=csv)
+    link_environment(repo)
+    remote = tmp_path / "remote"
+    commands = [
+        line.replace("/path/to/dir", str(remote))
+        for line in fenced_block(README.read_text(), "## Experiments and review")
+    ]
+    script = "set -e\n" + "\n".join(f"echo '>>> {c}'\n{c}" for c in commands)
+    proc = subprocess.run(
+        ["bash", "-c", script],
+        cwd=repo.root,
+        env=activated(repo),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert "Traceback" not in proc.stderr
+    # Every experiment ran on the data at hand, as its label says.
+    shown = json.loads(repo.dvc("exp", "show", "--json").stdout)
+    sources = {
+        e["data"]["metrics"]["metrics/data.json"]["data"]["source"]
+        for row in shown
+        for exp in (row.get("experiments") or [])
+        for e in exp["revs"]
+    }
+    assert sources == {"real" if with_course_file else "synthetic"}
+    cs = {
+        e["data"]["params"]["params.yaml"]["data"]["model"]["C"]
+        for row in shown
+        for exp in (row.get("experiments") or [])
+        for e in exp["revs"]
+    }
+    assert {0.01, 0.1, 1, 10} <= cs
+    assert (repo.root / "reports/pr_report.md").exists()
+    assert any(remote.rglob("*")), "dvc push sent nothing"
