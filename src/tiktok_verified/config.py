@@ -60,6 +60,8 @@ class Features:
     text: tuple[str, ...] = ()
     cap_iqr: tuple[str, ...] = ()
     iqr_factor: float = 1.5
+    log_counts: bool = False
+    interactions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         allowed_numeric = (schema.DURATION, *schema.COUNT_COLUMNS)
@@ -68,6 +70,7 @@ class Features:
             ("features.categorical", self.categorical, ("claim_status", "author_ban_status")),
             ("features.text", self.text, TEXT_FEATURES),
             ("features.cap_iqr", self.cap_iqr, allowed_numeric),
+            ("features.interactions", self.interactions, schema.COUNT_COLUMNS),
         ):
             if not isinstance(values, tuple):
                 _fail(key, f"must be a list of column names from {list(allowed)}, got {values!r}")
@@ -83,6 +86,13 @@ class Features:
             _fail("features", "select at least one predictor (numeric, categorical or text)")
         if not _is_number(self.iqr_factor) or self.iqr_factor <= 0:
             _fail("features.iqr_factor", f"must be a positive number, got {self.iqr_factor!r}")
+        if not isinstance(self.log_counts, bool):
+            _fail("features.log_counts", f"must be true or false, got {self.log_counts!r}")
+        outside = [c for c in self.interactions if c not in self.numeric]
+        if outside:
+            _fail("features.interactions", f"{outside} not among features.numeric")
+        if self.interactions and "claim_status" not in self.categorical:
+            _fail("features.interactions", "needs claim_status among features.categorical")
 
     @property
     def columns(self) -> tuple[str, ...]:

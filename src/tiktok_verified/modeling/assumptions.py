@@ -1,6 +1,8 @@
-"""The logistic regression's assumptions, each checked with its figures, a verdict
-(pass / warn / fail) and the rule that gave it. Computed on the training part as split, before
-resampling (one row per video), except where a check is about the whole table."""
+"""The logistic regression's assumptions, each checked with its figures, the rule, and a verdict
+that says what was and was not shown: "met" / "borderline" / "not met" for a condition that is
+measured, "not rejected" / "rejected" for one that is tested (failing to reject is no evidence
+that it holds), "cannot be checked" where the data cannot tell. Computed on the training part as
+split, before resampling (one row per video), except where a check is about the whole table."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import statsmodels.api as sm
 from tiktok_verified.config import Features
 from tiktok_verified.data import schema
 from tiktok_verified.data.schema import Y
-from tiktok_verified.modeling.design import encoded
+from tiktok_verified.modeling.design import design, encoded, numeric_columns
 from tiktok_verified.modeling.inference import fit_logit
 from tiktok_verified.modeling.split import stratified_sample
 
@@ -25,8 +27,11 @@ ALPHA = 0.05
 MAX_ROWS = 200_000
 
 
-def _verdict(ok: bool, warn: bool = False) -> str:
-    return "pass" if ok else ("warn" if warn else "fail")
+VERDICTS = ("met", "borderline", "not met", "not rejected", "rejected", "cannot be checked")
+
+
+def _measured(ok: bool, borderline: bool = False) -> str:
+    return "met" if ok else ("borderline" if borderline else "not met")
 
 
 def binary_outcome(features: pl.DataFrame) -> dict:
@@ -35,9 +40,9 @@ def binary_outcome(features: pl.DataFrame) -> dict:
     binary = levels == [0, 1]
     return {
         "name": "Binary outcome",
-        "verdict": "fail" if not binary else _verdict(share >= MIN_MINORITY_SHARE, warn=True),
-        "rule": f"exactly two outcome levels; warn if the minority share is below "
-        f"{MIN_MINORITY_SHARE:.0%}",
+        "verdict": "not met" if not binary else _measured(share >= MIN_MINORITY_SHARE, True),
+        "rule": f"exactly two outcome levels; borderline if the rarer class is below "
+        f"{MIN_MINORITY_SHARE:.0%} of videos",
         "figures": {
             "levels": [schema.CATEGORIES[schema.OUTCOME][v] for v in levels],
             "verified_share": share,
@@ -53,9 +58,15 @@ def independence(features: pl.DataFrame, train: pl.DataFrame, test_rows_in_train
     ok = duplicated_videos == 0 and duplicated_in_train == 0 and test_rows_in_train == 0
     return {
         "name": "Independent observations",
-        "verdict": _verdict(ok),
-        "rule": "each video appears once in the table and once in the rows inference uses, "
-        "and no test video also appears in the rows the model is fitted on",
+        # What the data can show is that no video repeats; what it cannot is whether videos by
+        # one author are independent: verified status belongs to the author, and there is no
+        # author id. A repeated video is a violation the data does show.
+        "verdict": "cannot be checked" if ok else "not met",
+        "rule": "shown: each video appears once in the table and in the rows inference uses, "
+        "and no test video is among the fitting rows; not shown: verified status is the "
+        "author's, authors post many videos and the data has no author id, so videos by one "
+        "author cannot be told apart and may not be independent (the standard errors may then "
+        "be too small)",
         "figures": {
             "rows": features.height,
             "duplicated_video_ids": duplicated_videos,
@@ -119,11 +130,13 @@ def candidate_design(
         maintain_order="left",
     )
     values = extra.select([pl.col(c).cast(pl.Float64) for c in left_out]).to_numpy()
+    if cfg.log_counts:  # as the model's counts enter
+        values = np.log1p(values)
     return np.column_stack([X, values]), [*names, *left_out], left_out
 
 
 def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Features) -> dict:
-    continuous = [*cfg.numeric, *cfg.text]
+    continuous = numeric_columns(cfg)
     X, names = encoded(train, cfg)
     vif = vifs(X, names)
     worst = max(vif.values())
@@ -144,15 +157,15 @@ def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Feat
     by_rule = sorted(step["dropped"] for step in steps)
     return {
         "name": "No severe multicollinearity",
-        "verdict": "fail" if worst > VIF_FAIL else _verdict(worst <= VIF_WARN, warn=True),
-        "rule": f"VIF of every predictor in the model <= {VIF_WARN:g} passes, > {VIF_FAIL:g} "
-        f"fails, between warns. Which counts enter: starting from all of them, the continuous "
-        f"predictor with the largest VIF is dropped while any VIF exceeds {VIF_WARN:g} "
+        "verdict": "not met" if worst > VIF_FAIL else _measured(worst <= VIF_WARN, True),
+        "rule": f"VIF of every predictor in the model <= {VIF_WARN:g} is met, > {VIF_FAIL:g} "
+        "not met, between borderline. Which counts enter: starting from all of them, the "
+        f"continuous predictor with the largest VIF is dropped while any VIF exceeds {VIF_WARN:g} "
         f"(backward elimination); pairs with |r| > {COLLINEAR_R} are reported, not acted on",
         "figures": {
             "vif": vif,
             "max_vif": worst,
-            "correlation_of_predictors": correlation_matrix(train, continuous),
+            "correlation_of_predictors": correlation_matrix(design(train, cfg), continuous),
             "pairs_above_threshold_among_all_counts": [
                 {"a": a, "b": b, "r": r} for a, b, r in pairs
             ],
@@ -167,18 +180,16 @@ def multicollinearity(train: pl.DataFrame, videos_train: pl.DataFrame, cfg: Feat
 
 
 def box_tidwell(train: pl.DataFrame, cfg: Features) -> dict:
-    """Add x*ln(x) for each continuous predictor (each scaled by its SD, shifted to >= 1 where
-    it has values below 1); a significant term means the logit is not linear in x."""
+    """Box-Tidwell in its usual form: x*ln(x) of each continuous predictor, on its own
+    (positive) scale, added to the model, all in one fit (0*ln(0) taken as 0); a significant
+    term says the logit is not linear in x. Not rejecting linearity is not evidence for it."""
     X, names = encoded(train, cfg)
-    continuous = [*cfg.numeric, *cfg.text]
-    terms, shifts = [], {}
+    continuous = numeric_columns(cfg)
+    terms = []
     for c in continuous:
         x = X[:, names.index(c)]
-        x = x / (x.std() or 1.0)
-        shift = float(max(0.0, 1.0 - x.min()))
-        shifts[c] = shift
-        x = x + shift
-        terms.append(x * np.log(x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms.append(np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0))
     y = train[Y].to_numpy().astype(np.float64)
     result = fit_logit(
         np.column_stack([X, *terms]), y, [*names, *[f"{c}:x_ln_x" for c in continuous]]
@@ -186,19 +197,26 @@ def box_tidwell(train: pl.DataFrame, cfg: Features) -> dict:
     p = np.asarray(result.pvalues)[-len(continuous) :]
     threshold = ALPHA / len(continuous)
     tests = {
-        c: {"p_value": float(pv), "linear": bool(pv >= threshold), "shift_after_scaling": shifts[c]}
+        c: {"p_value": float(pv), "rejected": bool(pv < threshold)}
         for c, pv in zip(continuous, p, strict=True)
     }
-    nonlinear = [c for c, t in tests.items() if not t["linear"]]
+    nonlinear = [c for c, t in tests.items() if t["rejected"]]
+    smallest = min(tests, key=lambda c: tests[c]["p_value"])
     return {
         "name": "Linearity of the logit (Box-Tidwell)",
-        "verdict": _verdict(not nonlinear, warn=True),
-        "rule": "x*ln(x) term per continuous predictor (x in SD units, shifted to a minimum "
-        "of 1 where it has smaller values, shift given), all in one fit; "
-        f"p < {ALPHA}/{len(continuous)} "
-        "(Bonferroni) flags non-linearity: warn, since with thousands of rows small departures "
-        "are significant and the fitted odds ratios are then averages over the range",
-        "figures": {"tests": tests, "non_linear": nonlinear},
+        "verdict": "rejected" if nonlinear else "not rejected",
+        "rule": "x*ln(x) of each continuous predictor on its own scale, all in one fit; "
+        f"linearity rejected where p < {ALPHA}/{len(continuous)} (Bonferroni over the "
+        f"{len(continuous)} predictors). Not rejected is not shown to hold: the test has "
+        "little power against smooth curvature, and an odds ratio is then an average over "
+        "the range",
+        "figures": {
+            "tests": tests,
+            "non_linear": nonlinear,
+            "threshold": threshold,
+            "smallest_p": {"predictor": smallest, "p_value": tests[smallest]["p_value"]},
+            "below_unadjusted_alpha": [c for c, t in tests.items() if t["p_value"] < ALPHA],
+        },
     }
 
 
@@ -254,10 +272,10 @@ def influence(train: pl.DataFrame, cfg: Features, caps: dict, before: pl.DataFra
         figures["before_capping"] = influence_figures(before, cfg)
     return {
         "name": "No extreme outliers or overly influential points",
-        "verdict": "fail" if max_cook > 1.0 else _verdict(max_cook <= 0.5, warn=True),
-        "rule": "Cook's distance > 1 fails, > 0.5 warns; counts above 4/n and leverage above "
-        "3p/n are reported, after and before capping the configured counts at q3 + "
-        f"{cfg.iqr_factor:g} IQR of the training part",
+        "verdict": "not met" if max_cook > 1.0 else _measured(max_cook <= 0.5, True),
+        "rule": "no point with Cook's distance > 1 (met), or > 0.5 (borderline); counts "
+        "above 4/n and leverage above 3p/n are reported, after and before capping the "
+        f"configured counts at q3 + {cfg.iqr_factor:g} IQR of the training part",
         "figures": figures,
     }
 
@@ -268,9 +286,9 @@ def sample_size(train: pl.DataFrame, cfg: Features) -> dict:
     epv = events / max(len(names), 1)
     return {
         "name": "Sample size (events per predictor)",
-        "verdict": "fail" if epv < EPV_FAIL else _verdict(epv >= EPV_PASS, warn=True),
-        "rule": f"events of the rarer class per model parameter: >= {EPV_PASS:g} passes, "
-        f"< {EPV_FAIL:g} fails",
+        "verdict": "not met" if epv < EPV_FAIL else _measured(epv >= EPV_PASS, True),
+        "rule": f"events of the rarer class per model parameter: >= {EPV_PASS:g} is met, "
+        f"< {EPV_FAIL:g} not met",
         "figures": {"events": events, "parameters": len(names), "events_per_parameter": epv},
     }
 
@@ -301,7 +319,7 @@ def check_all(
         "rows": train.height,
         "rows_used": "training part as split, one row per video (before any resampling)",
         "sampled_from": sampled_from,
-        "summary": {v: verdicts.count(v) for v in ("pass", "warn", "fail")},
+        "summary": {v: verdicts.count(v) for v in VERDICTS if v in verdicts},
         "checks": {_key(c["name"]): c for c in checks},
     }
 

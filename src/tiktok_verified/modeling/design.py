@@ -1,5 +1,7 @@
 """The design matrix, built in polars: reference-coded dummies of the categorical predictors
-(one per level but the first), then the numeric predictors, every column Float64."""
+(one per level but the first), then the numeric predictors (engagement counts as
+log(1 + count) where `features.log_counts`), then the interactions of the opinion dummy with
+the configured counts, every column Float64."""
 
 from __future__ import annotations
 
@@ -10,9 +12,30 @@ from tiktok_verified.config import Features
 from tiktok_verified.data import schema
 from tiktok_verified.data.schema import Y
 
+#: The dummy that `features.interactions` multiplies each configured count by.
+OPINION = "claim_status_opinion"
+
+
+def numeric_name(cfg: Features, column: str) -> str:
+    """The design column of a numeric predictor: `log_<count>` for a logged count."""
+    return f"log_{column}" if cfg.log_counts and column in schema.COUNT_COLUMNS else column
+
 
 def numeric_columns(cfg: Features) -> list[str]:
-    return [*cfg.numeric, *cfg.text]
+    """Design names of the continuous predictors, in design order."""
+    return [numeric_name(cfg, c) for c in (*cfg.numeric, *cfg.text)]
+
+
+def interaction_columns(cfg: Features) -> list[tuple[str, str]]:
+    """(design name, numeric design column) of each opinion-dummy interaction."""
+    return [(f"{OPINION}:{numeric_name(cfg, c)}", numeric_name(cfg, c)) for c in cfg.interactions]
+
+
+def _numeric(cfg: Features, column: str) -> pl.Expr:
+    x = pl.col(column).cast(pl.Float64)
+    return (x.log1p() if numeric_name(cfg, column) != column else x).alias(
+        numeric_name(cfg, column)
+    )
 
 
 def dummy_columns(cfg: Features) -> list[tuple[str, str, str]]:
@@ -37,12 +60,15 @@ def design(frame: pl.DataFrame, features: Features) -> pl.DataFrame:
         if bad.height:
             raise ValueError(f"column {c!r}: value {bad[c][0]!r} is not one of {list(allowed)}")
         categorical[c] = pl.col(c).cast(pl.String)
-    return frame.select(
+    base = frame.select(
         *[
             (categorical[c] == level).cast(pl.Float64).alias(name)
             for name, c, level in dummy_columns(features)
         ],
-        *[pl.col(c).cast(pl.Float64) for c in numeric_columns(features)],
+        *[_numeric(features, c) for c in (*features.numeric, *features.text)],
+    )
+    return base.with_columns(
+        (pl.col(OPINION) * pl.col(x)).alias(name) for name, x in interaction_columns(features)
     )
 
 

@@ -148,11 +148,16 @@ def with_resampled_rows_comparison(
     return {**stats, "resampled_rows_comparison": resampled_rows_comparison(stats, on_fitting_rows)}
 
 
-def strongest(inference: dict, n: int = 3, alpha: float = 0.05) -> list[dict]:
-    """The n strongest significant associations: dummies per 0 -> 1, continuous per SD."""
+def strongest(
+    inference: dict, adjusted: dict | None = None, n: int = 3, alpha: float = 0.05
+) -> list[dict]:
+    """The n strongest associations that survive the multiplicity correction (`adjusted`:
+    Holm p-values by name, as modeling.associations gives them; without it, the raw ones):
+    dummies per 0 -> 1, continuous per SD."""
     rows = []
     for name, c in inference["coefficients"].items():
-        if c["p_value"] >= alpha:
+        p = adjusted[name]["holm"] if adjusted is not None else c["p_value"]
+        if p >= alpha:
             continue
         per = "unit" if c["binary"] else "sd"
         key = "odds_ratio" if per == "unit" else "odds_ratio_per_sd"
@@ -164,6 +169,7 @@ def strongest(inference: dict, n: int = 3, alpha: float = 0.05) -> list[dict]:
                 "ci_low": c[f"{key}_ci_low"],
                 "ci_high": c[f"{key}_ci_high"],
                 "p_value": c["p_value"],
+                "p_holm": p,
             }
         )
     rows.sort(key=lambda r: (-abs(math.log(r["odds_ratio"])), r["feature"]))

@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from tiktok_verified.config import Params
 from tiktok_verified.data import schema
-from tiktok_verified.modeling.design import design, outcome
+from tiktok_verified.modeling.design import design
 
 LABELS = (schema.NEGATIVE, schema.POSITIVE)
 THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))
@@ -154,34 +154,3 @@ def precision_recall_table(y: np.ndarray, proba: np.ndarray) -> pl.DataFrame:
     # The last point (recall 0, precision 1) has no threshold; give it 1.
     thresholds = np.append(thresholds, 1.0)
     return _thin(pl.DataFrame({"recall": recall, "precision": precision, "threshold": thresholds}))
-
-
-def evaluate(pipeline: Pipeline, train: pl.DataFrame, test: pl.DataFrame, params: Params):
-    """Metrics on the training part (as split, not resampled) and on the held-out part."""
-    threshold = params.evaluate.threshold
-    y_train, y_test = outcome(train), outcome(test)
-    p_train = predict_proba(pipeline, train, params)
-    p_test = predict_proba(pipeline, test, params)
-    pred_test = (p_test >= threshold).astype(np.int64)
-    metrics = {
-        "threshold": threshold,
-        "resample": params.resample.strategy,
-        "train": all_metrics(y_train, p_train, threshold),
-        "test": all_metrics(y_test, p_test, threshold),
-        "no_skill": {"test": no_skill_metrics(y_train, y_test, threshold)},
-    }
-    # Rebalanced fitting shifts every probability towards "verified": log loss and Brier are
-    # also given after moving the probabilities back to the training part's verified share.
-    share = float(np.mean(y_train))
-    fitted = fitted_share(params.resample.strategy, y_train)
-    for part, y, proba in (("train", y_train, p_train), ("test", y_test, p_test)):
-        q = prior_corrected(proba, fitted, share)
-        metrics[part]["log_loss_prior_corrected"] = float(log_loss(y, q, labels=[0, 1]))
-        metrics[part]["brier_prior_corrected"] = float(brier_score_loss(y, q, labels=[0, 1]))
-    grid = sorted({*THRESHOLD_GRID, threshold})
-    curves = {
-        "roc": roc_table(y_test, p_test),
-        "precision_recall": precision_recall_table(y_test, p_test),
-        "thresholds": threshold_table(y_test, p_test, grid),
-    }
-    return metrics, confusion(y_test, pred_test), predictions_table(y_test, pred_test), curves

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from tiktok_verified.files import write_with
 from tiktok_verified.reporting import figures
+from tiktok_verified.reporting.findings import Inputs, forest_rows, load_inputs
 from tiktok_verified.reporting.pace import pace_strategy
 from tiktok_verified.reporting.render import to_html, to_markdown
-from tiktok_verified.reporting.summary import Inputs, executive_summary, forest_rows, load_inputs
+from tiktok_verified.reporting.summary import executive_summary
 
 TITLE = "Verified status: executive summary"
 

@@ -63,10 +63,13 @@ def confusion_svg(matrix: list[list[int]], labels: list[str], width: int = 300) 
 def forest_svg(
     rows: list[dict], width: int = 420, row_height: int = 20, title: str = "Odds ratio (95% CI)"
 ) -> str:
-    """Odds ratios with intervals on a log axis; rows need label, odds_ratio, ci_low, ci_high."""
+    """Odds ratios with intervals on a log axis; rows need label, odds_ratio, ci_low, ci_high.
+    A row may add `marginal_*` (the same three for the predictor alone: a hollow marker just
+    below) and `survives` (False: drawn in grey, as not surviving the multiplicity correction)."""
     row_h, top, label_w, right = row_height, 24, 190, 14
     height = top + row_h * len(rows) + 26
-    values = [v for r in rows for v in (r["ci_low"], r["ci_high"], r["odds_ratio"])]
+    keys = ("ci_low", "ci_high", "odds_ratio")
+    values = [v for r in rows for k in keys for v in (r[k], r.get(f"marginal_{k}", r[k]))]
     lo = min(min(values), 1.0) / 1.15
     hi = max(max(values), 1.0) * 1.15
     span = math.log(hi) - math.log(lo)
@@ -86,6 +89,16 @@ def forest_svg(
     for k, r in enumerate(rows):
         y = top + k * row_h + row_h / 2
         colour = "#b8322a" if r["odds_ratio"] < 1 else "#2166ac"
+        if not r.get("survives", True):
+            colour = "#9aa5b1"
+        if "marginal_odds_ratio" in r:
+            m = y + row_h * 0.3
+            parts.append(
+                f"<line x1='{x_of(r['marginal_ci_low']):.1f}' y1='{m:.1f}' "
+                f"x2='{x_of(r['marginal_ci_high']):.1f}' y2='{m:.1f}' stroke='#52606d' "
+                f"stroke-width='1'/><circle cx='{x_of(r['marginal_odds_ratio']):.1f}' "
+                f"cy='{m:.1f}' r='2.5' fill='#fff' stroke='#52606d'/>"
+            )
         parts.append(
             f"<text x='{label_w - 6}' y='{y + 4:.1f}' text-anchor='end' font-size='11' "
             f"fill='{INK}'>{escape(r['label'])}</text>"

@@ -1,21 +1,23 @@
-"""The PACE strategy answers for the regression milestone, figures from the pipeline."""
+"""The PACE strategy answers for the regression milestone, from reporting.findings."""
 
 from __future__ import annotations
 
-from tiktok_verified.reporting.render import Block
-from tiktok_verified.reporting.summary import (
+from tiktok_verified.reporting.findings import (
     SYNTHETIC_BANNER,
     Inputs,
-    association_sentence,
+    associations,
+    calibration_sentence,
     label,
     left_out_words,
+    main_finding,
     pct,
     provenance,
     resample_words,
-    results_paragraph,
-    unclear,
-    words,
+    specification_sentence,
+    threshold_sentence,
 )
+from tiktok_verified.reporting.render import Block
+from tiktok_verified.reporting.summary import recommendations
 
 
 def pace_strategy(inp: Inputs) -> list[Block]:
@@ -26,16 +28,14 @@ def pace_strategy(inp: Inputs) -> list[Block]:
     caps = inp.split["caps"]
     cap_words = (
         "; ".join(
-            f"{label(c)} capped at {v['upper']:,.0f} ({v['train_values_capped']:,} training values)"
+            f"{label(c)} capped at {v['upper']:,.0f} ({v['train_values_capped']:,} training "
+            f"values, {pct(v['train_values_capped'] / inp.split['rows']['train_before_resample'])})"
             for c, v in caps.items()
         )
         or "no capping configured"
     )
-    strongest = inp.coefficients["strongest"]
     predictor = inp.predictor
-    blocks: list[Block] = []
-    if inp.synthetic:
-        blocks.append(("banner", SYNTHETIC_BANNER))
+    blocks: list[Block] = [("banner", SYNTHETIC_BANNER)] if inp.synthetic else []
     blocks += [
         ("h1", "PACE strategy: regression of verified status"),
         ("small", provenance(inp)),
@@ -69,8 +69,13 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         ("h2", "Analyze"),
         (
             "p",
-            "**Why explore before modelling?** To find missing values, duplicates, outliers "
-            "and collinear predictors, each of which breaks a logistic regression assumption.",
+            "**Why explore before modelling?** Two different reasons. Data quality: missing "
+            "values and duplicates are not model assumptions, but rows that cannot be used or "
+            "would count twice, so they are dropped and counted first. The model's assumptions: "
+            "a binary outcome, independent observations, a logit linear in each continuous "
+            "predictor, no severe multicollinearity, no overly influential points and enough "
+            "events per parameter; exploring shows where they may fail (skewed counts, "
+            "correlated counts, outliers).",
         ),
         (
             "ul",
@@ -87,34 +92,28 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         (
             "p",
             f"**Model.** scikit-learn LogisticRegression ({predictor['model']}, "
-            f"C = {predictor['C']}) on {len(inp.features['predictors'])} "
-            f"predictors, fitted on {inp.split['rows']['train']:,} rows; inference from an "
-            f"unpenalised statsmodels fit on the {inp.coefficients['inference']['rows']:,} "
-            "training videos before resampling.",
+            f"C = {predictor['C']}) on {len(inp.features['predictors'])} predictors, fitted on "
+            f"{inp.split['rows']['train']:,} rows (resampled); inference from an unpenalised "
+            f"statsmodels fit on the {inp.coefficients['inference']['rows']:,} training videos "
+            "before resampling. " + specification_sentence(inp),
         ),
         (
             "table",
             ["Assumption", "Verdict", "Rule"],
-            [[c["name"], c["verdict"].upper(), c["rule"]] for c in checks.values()],
+            [[c["name"], c["verdict"], c["rule"]] for c in checks.values()],
         ),
         (
             "p",
-            "**Anything odd?** "
-            + (
-                f"{words(unclear(inp)).capitalize()} show no clear association once the other "
-                "predictors are in the model. "
-                if unclear(inp)
-                else ""
-            )
-            + "The course exemplar's upsampling before the split put copies of the same "
-            "videos in train and test, inflating its metrics; here resampling touches the "
-            "fitting rows only.",
+            "**Anything odd?** The course exemplar's upsampling before the split put copies "
+            "of the same videos in train and test, inflating its metrics; here resampling "
+            "touches the fitting rows only. " + calibration_sentence(inp),
         ),
         ("h2", "Execute"),
-        ("p", "**Key insights.** " + " ".join(association_sentence(r) for r in strongest)),
+        ("p", "**Key insights.**"),
+        ("ul", associations(inp)),
         (
             "p",
-            f"**Model performance.** {results_paragraph(inp)} Confusion matrix: "
+            f"**Model performance.** {main_finding(inp)} Confusion matrix: "
             f"{cm['true_negative']:,} true negatives, {cm['false_positive']:,} false "
             f"positives, {cm['false_negative']:,} false negatives, {cm['true_positive']:,} "
             f"true positives; ROC AUC {t['roc_auc']:.3f}.",
@@ -122,22 +121,19 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         (
             "p",
             "**Why interpret the coefficients?** Each is the change in the log-odds of a "
-            "verified author for one unit of a predictor with the others held fixed; as odds "
-            "ratios with confidence intervals they say how strong, in which direction, and "
-            "how certain each association is.",
+            "verified author for one unit of a predictor with the others held fixed: a "
+            "conditional statement. As odds ratios with confidence intervals, adjusted for the "
+            "number of predictors tested and set beside the predictor's association alone, they "
+            "say how strong, in which direction and how certain each association is.",
         ),
+        ("p", "**Recommendations.**"),
+        ("ul", recommendations(inp)),
         (
             "p",
-            "**Recommendations.** Treat verified status as context, check the claims "
-            "classifier's error rates separately for verified authors, and look beyond "
-            "engagement counts (text, account history) for better predictors.",
-        ),
-        (
-            "p",
-            "**Could the model improve?** Yes: more informative features, a threshold tuned "
-            "to the cost of each error, and interaction terms with claim status. Other "
-            "questions for the team: does verified status change how claims are reported or "
-            "reviewed?",
+            "**Could the model improve?** Not with these columns: the engagement counts add "
+            "nothing beyond claim status, logged or interacted with it. Author-level data "
+            "(an author id, account age, history) and the transcription text itself are the "
+            "next candidates. " + threshold_sentence(inp),
         ),
     ]
     return blocks

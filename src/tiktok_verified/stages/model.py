@@ -15,8 +15,8 @@ import polars as pl
 from tiktok_verified.files import write_csv, write_json
 from tiktok_verified.modeling import model_file
 from tiktok_verified.modeling.crossval import cross_validate
+from tiktok_verified.modeling.evaluation import evaluate
 from tiktok_verified.modeling.fit import coefficient_table, fit
-from tiktok_verified.modeling.metrics import evaluate
 from tiktok_verified.stages.runner import run_stage
 
 PATHS = {

@@ -15,8 +15,8 @@ import polars as pl
 
 from tiktok_verified.config import RESAMPLE_STRATEGIES, ConfigError, Params, load_params
 from tiktok_verified.data.features import build_features
+from tiktok_verified.modeling.evaluation import evaluate
 from tiktok_verified.modeling.fit import fit
-from tiktok_verified.modeling.metrics import evaluate
 from tiktok_verified.modeling.split import make_split
 
 COLUMNS = ("accuracy", "balanced_accuracy", "roc_auc", "recall", "precision")
