@@ -50,6 +50,13 @@ def with_value(path: str, value):
             "features.cap_iqr: ['video_like_count'] not among",
         ),
         ("features.iqr_factor", -1, "features.iqr_factor: must be a positive number"),
+        ("features.log_counts", "yes", "features.log_counts: must be true or false"),
+        (
+            "features.interactions",
+            ["video_like_count"],
+            "features.interactions: ['video_like_count'] not among features.numeric",
+        ),
+        ("features.interactions", ["video_views"], "features.interactions: unknown column(s)"),
     ],
 )
 def test_bad_values_name_the_key(path, value, expected):

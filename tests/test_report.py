@@ -13,7 +13,8 @@ import yaml
 
 from tiktok_verified.files import md5_file
 from tiktok_verified.reporting.documents import write_reports
-from tiktok_verified.reporting.summary import INPUT_FILES, Inputs
+from tiktok_verified.reporting.findings import label
+from tiktok_verified.reporting.inputs import INPUT_FILES, Inputs
 
 from conftest import REPO_ROOT
 
@@ -45,20 +46,21 @@ def test_numbers_are_the_metrics_files(built):
     inp, out = built
     md = (out / "executive_summary.md").read_text()
     html = (out / "executive_summary.html").read_text()
-    t = inp.metrics["test"]
+    t, m = inp.metrics["test"], inp.metrics
+    rule, none = m["opinion_rule"]["test"], m["no_skill"]["test"]
     cm = inp.confusion
-    for text in (md, html):
-        assert f"classifies {100 * t['accuracy']:.1f}% correctly" in text
+    results = md[md.index("## Results") :]
+    first = results.split("\n\n")[1]
+    # The first paragraph of results: what the model does against both baselines.
+    for text in (first, html):
+        assert f"flags {cm['true_positive'] + cm['false_positive']:,} as likely" in text
+        assert f"on {rule['agrees_with_model']:,} of the {t['rows']:,}" in text
+        assert f"ROC AUC {t['roc_auc']:.3f} vs {rule['roc_auc']:.3f}" in text
+        assert f"right {100 * none['accuracy']:.1f}% of the time" in text
         assert (
-            f"recall: {cm['true_positive']:,} of {cm['true_positive'] + cm['false_negative']:,}"
+            f"accuracy {100 * rule['accuracy']:.1f}% vs the model's {100 * t['accuracy']:.1f}%"
             in text
         )
-        assert (
-            f"precision: {cm['true_positive']:,} of {cm['true_positive'] + cm['false_positive']:,}"
-            in text
-        )
-        assert f"finds {100 * t['recall']:.0f}% of the videos" in text
-        assert f"only {100 * t['precision']:.0f}% of the videos it" in text
     svg = (out / "figures" / "confusion_matrix.svg").read_text()
     for count in (
         cm["true_negative"],
@@ -68,12 +70,32 @@ def test_numbers_are_the_metrics_files(built):
     ):
         assert f">{count:,}<" in svg
         assert f">{count:,}<" in html  # the figure is inlined
-    top = inp.coefficients["strongest"][0]
-    assert f"{top['odds_ratio']:.2f} times the odds" in md
-    assert f"95% CI {top['ci_low']:.2f} to {top['ci_high']:.2f}" in md
+    r = m["calibration"]["recommended"]
+    assert f"at least {r['threshold']:g}" in md
+    assert f"{r['test']['flagged_per_10k']:,.0f} flagged" in md
     for check in inp.assumptions["checks"].values():
-        assert f"| {check['name']} | {check['verdict'].upper()} |" in md
+        assert f"| {check['name']} | {check['verdict']} |" in md
     assert inp.data["sha256"][:16] in md
+
+
+def test_only_associations_that_survive_holm_are_claimed(built):
+    """A predictor is called an association only if it survives Holm; every other predictor
+    with an unadjusted p < 0.05 is shown with its Holm p; marginal and conditional are named."""
+    inp, out = built
+    md = (out / "executive_summary.md").read_text()
+    found = inp.coefficients["associations"]
+    coefs = inp.coefficients["inference"]["coefficients"]
+    claimed = re.findall(r"^- \*\*(.+?)\*\*: OR", md, re.M)
+    assert [c.lower() for c in claimed] == [label(n).lower() for n in found["survive_holm"]]
+    for name, c in coefs.items():
+        if name not in found["survive_holm"] and c["p_value"] < 0.05:
+            assert f"{label(name)} unadjusted" in md, name
+    joint = found["joint_test_besides_claim_status"]
+    assert f"χ² = {joint['statistic']:.1f}, {joint['df']} df" in md
+    assert "with the other predictors held fixed" in md and "alone" in md
+    for banned in ("PASS", "finds 81% of verified authors", "as context, not as a decision",
+                   "odds ratios from the fitted model"):  # fmt: skip
+        assert banned not in md
 
 
 def test_provenance_names_the_inputs_as_dvc_lock_does(built):
@@ -100,6 +122,11 @@ def test_no_number_is_typed_by_hand(built):
     cm = inp.confusion
     tp = cm["true_positive"]
     derived = [tp + cm["false_positive"], tp + cm["false_negative"]]
+    # Per-10,000 figures (10,000 is the unit) are shown rounded to whole videos.
+    derived += [
+        10_000,
+        *(round(v) for v in inp.metrics["calibration"]["recommended"]["test"].values()),
+    ]
     sources = json.dumps(
         [
             derived,
@@ -111,6 +138,7 @@ def test_no_number_is_typed_by_hand(built):
             inp.cv,
             inp.split,
             inp.features,
+            inp.specifications,
         ]
     )
     for number in set(re.findall(r"(?<![\d.])\d{3,}(?![\d.])", md.replace(",", ""))):

@@ -16,8 +16,8 @@ from tiktok_verified.data import standin as synthetic
 from tiktok_verified.data.features import build_features
 from tiktok_verified.data.schema import Y
 from tiktok_verified.modeling import design as design_lib
+from tiktok_verified.modeling import evaluation, inference, model_file
 from tiktok_verified.modeling import fit as fit_lib
-from tiktok_verified.modeling import inference, model_file
 from tiktok_verified.modeling import metrics as evaluate
 from tiktok_verified.modeling import resampling as resample
 from tiktok_verified.modeling.fit import coefficient_table, fit
@@ -123,7 +123,7 @@ def test_loading_garbage_fails_clearly(tmp_path):
 
 def test_metrics_agree_with_the_confusion_matrix(parts, fitted):
     params, _, test, train = parts
-    metrics, cm, predictions, curves = evaluate.evaluate(fitted[0], train, test, params)
+    metrics, cm, predictions, curves = evaluation.evaluate(fitted[0], train, test, params)
     (tn, fp), (fn, tp) = cm["matrix"]
     t = metrics["test"]
     assert tn + fp + fn + tp == t["rows"] == test.height
@@ -164,7 +164,7 @@ def test_threshold_moves_precision_and_recall(parts, fitted):
 def test_no_skill_reference_and_the_configured_threshold(parts, fitted):
     params, _, test, train = parts  # evaluate gets the training part as split
     odd = dataclasses.replace(params, evaluate=dataclasses.replace(params.evaluate, threshold=0.37))
-    metrics, _, _, curves = evaluate.evaluate(fitted[0], train, test, odd)
+    metrics, _, _, curves = evaluation.evaluate(fitted[0], train, test, odd)
     base = metrics["no_skill"]["test"]
     y = design_lib.outcome(test)
     q = design_lib.outcome(train).mean()  # the constant probability: training share verified
@@ -186,7 +186,7 @@ def test_prior_correction_moves_probabilities_to_the_real_base_rate(parts, fitte
     np.testing.assert_allclose(q, [0.1, (4 / 9) / (1 + 4 / 9)], rtol=1e-12)
     np.testing.assert_allclose(evaluate.prior_corrected(np.array([0.3]), 0.2, 0.2), [0.3])
     params, _, test, train = parts
-    metrics, *_ = evaluate.evaluate(fitted[0], train, test, params)
+    metrics, *_ = evaluation.evaluate(fitted[0], train, test, params)
     t = metrics["test"]
     y = design_lib.outcome(test)
     p = evaluate.predict_proba(fitted[0], test, params)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from tiktok_verified.files import write_with
 from tiktok_verified.reporting import figures
-from tiktok_verified.reporting.findings import Inputs, forest_rows, load_inputs
+from tiktok_verified.reporting.findings import forest_rows
+from tiktok_verified.reporting.inputs import Inputs, load_inputs
 from tiktok_verified.reporting.pace import pace_strategy
 from tiktok_verified.reporting.render import to_html, to_markdown
 from tiktok_verified.reporting.summary import executive_summary

@@ -8,10 +8,7 @@ association that survives the multiplicity correction (Holm) is claimed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from tiktok_verified.files import md5_file, read_json
+from tiktok_verified.reporting.inputs import SYNTHETIC_BANNER, Inputs  # noqa: F401 (re-exported)
 
 PREDICTOR_LABELS = {
     "claim_status_opinion": "opinion (vs claim) video",
@@ -31,60 +28,6 @@ SPECIFICATION_LABELS = {
     "log_counts": "counts as log(1 + count)",
     "log_counts_x_claim": "log counts × claim status",
 }
-SYNTHETIC_BANNER = (
-    "SYNTHETIC DATA: these figures come from the seeded stand-in, NOT the course file. "
-    "Do not quote them."
-)
-#: The metrics files a report is made from, by field of `Inputs`.
-INPUT_FILES = {
-    "data": "data.json",
-    "features": "features.json",
-    "split": "split.json",
-    "metrics": "metrics.json",
-    "confusion": "confusion_matrix.json",
-    "coefficients": "coefficients.json",
-    "specifications": "specifications.json",
-    "predictor": "predictor.json",
-    "assumptions": "assumptions.json",
-    "cv": "cv.json",
-}
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Everything the reports say, read from the pipeline's outputs."""
-
-    data: dict
-    features: dict
-    split: dict
-    metrics: dict
-    confusion: dict
-    coefficients: dict
-    specifications: dict
-    predictor: dict
-    assumptions: dict
-    cv: dict
-    #: md5 of each metrics file read, as dvc.lock records the report stage's deps.
-    md5: dict
-    #: The params the report names (params.yaml, as the stage read it).
-    params: dict
-
-    @property
-    def synthetic(self) -> bool:
-        return self.data["source"] != "real"
-
-
-def load_inputs(metrics_dir: Path, params: dict) -> Inputs:
-    """Read the metrics files, with the md5 of each (what dvc.lock records for them)."""
-    read = {key: read_json(metrics_dir / name) for key, name in INPUT_FILES.items()}
-    read["predictor"] = read["predictor"]["predictor"]
-    return Inputs(
-        **read,
-        md5={name: md5_file(metrics_dir / name) for name in INPUT_FILES.values()},
-        params=params,
-    )
-
-
 # --- words ------------------------------------------------------------------------------------
 
 
@@ -165,9 +108,17 @@ def main_finding(inp: Inputs) -> str:
             f"{n:,} (that rule: accuracy {pct(rule['accuracy'])}, recall "
             f"{pct(rule['recall'], 0)}, precision {pct(rule['precision'])}). "
         )
+    gap = t["roc_auc"] - rule["roc_auc"]
+    compared = (
+        "no better than"
+        if gap <= 0.01
+        else "somewhat better than"
+        if gap <= 0.05
+        else ("better than")
+    )
     return lead + (
-        f"Ranked by its probabilities, the model separates the two groups only as well as "
-        f"claim status alone (ROC AUC {t['roc_auc']:.3f} vs {rule['roc_auc']:.3f}). "
+        f"Ranked by its probabilities, the model separates the two groups {compared} claim "
+        f"status alone (ROC AUC {t['roc_auc']:.3f} vs {rule['roc_auc']:.3f}). "
         + _scores_sentence(t, none, share)
     )
 
@@ -240,10 +191,14 @@ def associations(inp: Inputs) -> list[str]:
     ]
     if vanish:
         worst = max(marginal[n]["p_value"] for n in vanish)
+        lower = all(marginal[n]["odds_ratio"] < 1 for n in vanish)
+        higher = all(marginal[n]["odds_ratio"] > 1 for n in vanish)
+        direction = "lower" if lower else "higher" if higher else "different"
         out.append(
             "Conditional is not marginal: alone, "
             + words([f"{label(n)} (OR {marginal[n]['odds_ratio']:.2f})" for n in vanish])
-            + f" each go with verified status ({p_text(worst).replace('=', '≤')} each); with "
+            + f" each go with {direction} odds of a verified author "
+            f"({p_text(worst).replace('=', '≤')} each); with "
             "claim status and the others held fixed, none is distinguishable from no "
             "association: what they share with verified status, they share with claim status "
             "and with each other."
@@ -265,6 +220,21 @@ def correlation_range(inp: Inputs) -> str:
     counts = [c for c in corr if "count" in c]
     rs = [abs(corr[a][b]) for i, a in enumerate(counts) for b in counts[i + 1 :]]
     return f"|r| = {min(rs):.2f}–{max(rs):.2f} among the counts" if rs else "correlated"
+
+
+def counts_add_nothing(inp: Inputs) -> bool:
+    """True when the predictors besides claim status add nothing detectable (joint test) and
+    no other specification predicts better beyond fold-to-fold noise."""
+    found = inp.coefficients["associations"]
+    joint = found["joint_test_besides_claim_status"]
+    specs = inp.specifications["specifications"]
+    conf = specs["configured"]
+    noise = conf["cv_roc_auc_std"]
+    return (
+        bool(joint["kept"])
+        and joint["p_value"] >= found["alpha"]
+        and all(s["cv_roc_auc"] - conf["cv_roc_auc"] < noise for s in specs.values())
+    )
 
 
 # --- probabilities and the threshold ----------------------------------------------------------
@@ -292,8 +262,9 @@ def threshold_sentence(inp: Inputs) -> str:
     r = inp.metrics["calibration"]["recommended"]
     h = r["test"]
     return (
-        f"For a {r['use']}: flag videos whose calibrated probability is at least "
-        f"{r['threshold']:g} (chosen on the training part). On held-out videos, per 10,000: "
+        f"For a {r['use'].replace(': ', ' (', 1)}), flag videos whose calibrated probability "
+        f"is at least {r['threshold']:g} (chosen on the training part). Per 10,000 held-out "
+        "videos: "
         f"{h['flagged_per_10k']:,.0f} flagged, {h['hits_per_10k']:,.0f} of them by verified "
         f"authors, {h['misses_per_10k']:,.0f} verified-author videos missed (recall "
         f"{pct(h['recall'], 0)}, precision {pct(h['precision'])})."

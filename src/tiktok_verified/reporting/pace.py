@@ -7,6 +7,7 @@ from tiktok_verified.reporting.findings import (
     Inputs,
     associations,
     calibration_sentence,
+    counts_add_nothing,
     label,
     left_out_words,
     main_finding,
@@ -14,7 +15,6 @@ from tiktok_verified.reporting.findings import (
     provenance,
     resample_words,
     specification_sentence,
-    threshold_sentence,
 )
 from tiktok_verified.reporting.render import Block
 from tiktok_verified.reporting.summary import recommendations
@@ -130,10 +130,15 @@ def pace_strategy(inp: Inputs) -> list[Block]:
         ("ul", recommendations(inp)),
         (
             "p",
-            "**Could the model improve?** Not with these columns: the engagement counts add "
-            "nothing beyond claim status, logged or interacted with it. Author-level data "
-            "(an author id, account age, history) and the transcription text itself are the "
-            "next candidates. " + threshold_sentence(inp),
+            "**Could the model improve?** "
+            + (
+                "Not with these columns: beyond claim status they add nothing detectable, "
+                "raw, logged or interacted with claim status. "
+                if counts_add_nothing(inp)
+                else "Perhaps with a better specification (above). "
+            )
+            + "Author-level data (an author id, account age, history) and the transcription "
+            "text itself are the next candidates.",
         ),
     ]
     return blocks

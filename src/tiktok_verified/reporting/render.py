@@ -59,20 +59,21 @@ def to_markdown(blocks: list[Block]) -> str:
 
 
 HTML_STYLE = """
-@page { size: A4; margin: 9mm 11mm; }
-body { font: 8.3pt/1.25 Helvetica, Arial, sans-serif; color: #1f2933; max-width: 186mm;
+@page { size: A4; margin: 8mm 10mm; }
+body { font: 7.9pt/1.22 Helvetica, Arial, sans-serif; color: #1f2933; max-width: 190mm;
        margin: 0 auto; }
-h1 { font-size: 14pt; margin: 0 0 2pt; } h2 { font-size: 10.5pt; margin: 6pt 0 2pt;
+h1 { font-size: 13pt; margin: 0 0 1pt; } h2 { font-size: 10pt; margin: 4pt 0 1pt;
      color: #2166ac; border-bottom: 1px solid #d9e2ec; }
-p, ul { margin: 2pt 0 3pt; } ul { padding-left: 13pt; } li { margin: 0.5pt 0; }
-.small { font-size: 8pt; color: #52606d; margin: 0 0 4pt; }
-.banner { background: #b8322a; color: #fff; font-weight: bold; padding: 6pt 8pt;
-          font-size: 11pt; margin-bottom: 6pt; }
+p, ul { margin: 1.5pt 0 2pt; } ul { padding-left: 12pt; } li { margin: 0.3pt 0; }
+.small { font-size: 7pt; color: #52606d; margin: 0 0 3pt; }
+.banner { background: #b8322a; color: #fff; font-weight: bold; padding: 5pt 8pt;
+          font-size: 11pt; margin-bottom: 5pt; }
 .cols { display: flex; gap: 8pt; align-items: flex-start; }
 .cols > div { flex: 1; }
-figure { margin: 2pt 0; text-align: center; } figcaption { font-size: 8pt; color: #52606d; }
-table { border-collapse: collapse; width: 100%; font-size: 8.6pt; }
-th, td { text-align: left; padding: 1pt 4pt; border-bottom: 1px solid #e4e7eb; }
+figure { margin: 1pt 0; text-align: center; } figcaption { font-size: 7pt; color: #52606d; }
+table { border-collapse: collapse; width: 100%; font-size: 7.6pt; }
+th, td { text-align: left; padding: 0.5pt 4pt; border-bottom: 1px solid #e4e7eb; }
+td:nth-child(-n+2) { white-space: nowrap; }
 """
 
 

@@ -13,6 +13,7 @@ from tiktok_verified.reporting.findings import (
     associations,
     assumption_rows,
     calibration_sentence,
+    counts_add_nothing,
     forest_rows,
     label,
     left_out_words,
@@ -34,7 +35,7 @@ def recommendations(inp: Inputs) -> list[str]:
     if rule is not None and rule["agrees_with_model"] >= 0.95 * rule["rows"]:
         out.append(
             "Do not use this model to tell whether an author is verified: it does no better "
-            'than the rule "opinion video", and misses or mislabels most cases either way '
+            'than the rule "opinion video", and most of the flags of either are wrong '
             f"(precision {pct(rule['precision'])})."
         )
     out.append(
@@ -47,8 +48,13 @@ def recommendations(inp: Inputs) -> list[str]:
     out.append(threshold_sentence(inp))
     out.append(
         "Collect an author id and author-level data (account age, posting history): verified "
-        "status belongs to the author, this data cannot check whether videos by one author "
-        "are independent, and engagement counts add nothing beyond claim status."
+        "status belongs to the author, and this data cannot check whether videos by one author "
+        "are independent"
+        + (
+            "; the other video columns add nothing detectable beyond claim status."
+            if counts_add_nothing(inp)
+            else "."
+        )
     )
     return out
 
@@ -57,10 +63,10 @@ def impact(inp: Inputs) -> str:
     found = inp.coefficients["associations"]
     only_claim = found["survive_holm"] == ["claim_status_opinion"]
     lead = (
-        "In this data, verified status goes with opinion content and with nothing else a video "
-        "shows: the claims classifier's checks by verified status should be read within claim "
-        "status, and a better signal of verified status must come from the author, not the "
-        "video. "
+        "In this data, verified status goes with opinion content and with nothing else these "
+        "video columns show: the claims classifier's checks by verified status should be read "
+        "within claim status, and a better signal of verified status must come from the "
+        "author, not the video. "
         if only_claim
         else "The team knows which video characteristics go with verified status, and how "
         "little they predict it. "
@@ -119,12 +125,12 @@ def executive_summary(inp: Inputs) -> list[Block]:
                 (
                     "figure",
                     "confusion_matrix.svg",
-                    figures.confusion_svg(cm["matrix"], cm["labels"], width=210),
+                    figures.confusion_svg(cm["matrix"], cm["labels"], width=235),
                     f"Held-out videos: actual (rows) against predicted (columns), threshold "
                     f"{inp.metrics['threshold']:g}.",
                 )
             ],
-            215,
+            240,
         ),
         (
             "cols",
