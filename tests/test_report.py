@@ -224,10 +224,24 @@ def test_html_prints_to_one_page_and_renders(built, tmp_path):
 
 def test_readme_results_match_the_metrics():
     readme = (REPO_ROOT / "README.md").read_text()
-    test = json.loads((METRICS / "metrics.json").read_text())["test"]
+    metrics = json.loads((METRICS / "metrics.json").read_text())
+    test, rule = metrics["test"], metrics["opinion_rule"]["test"]
+    none = metrics["no_skill"]["test"]
     cm = json.loads((METRICS / "confusion_matrix.json").read_text())["matrix"]
-    for key in ("accuracy", "precision", "recall", "balanced_accuracy", "roc_auc"):
-        assert f"| {test[key]:.3f} |" in readme, key
+    names = {"accuracy": "accuracy", "precision": "precision, verified",
+             "recall": "recall, verified", "balanced_accuracy": "balanced accuracy",
+             "roc_auc": "ROC AUC"}  # fmt: skip
+    for key, name in names.items():
+        row = f"| {name} | {test[key]:.3f} | {rule[key]:.3f} | {none[key]:.3f} |"
+        assert row in readme, row
     assert f"| **not verified** | {cm[0][0]:,} | {cm[0][1]:,} |" in readme
     assert f"| **verified** | {cm[1][0]:,} | {cm[1][1]:,} |" in readme
     assert f"held-out ({test['rows']:,} videos)" in readme
+    assert f"on {rule['agrees_with_model']:,} of the {test['rows']:,} held-out videos" in readme
+    joint = json.loads((METRICS / "coefficients.json").read_text())["associations"][
+        "joint_test_besides_claim_status"
+    ]
+    assert f"χ² = {joint['statistic']:.1f}, {joint['df']} df, p = {joint['p_value']:.2f}" in readme
+    rec = metrics["calibration"]["recommended"]
+    assert f"threshold of {rec['threshold']:g} flags" in readme
+    assert f"{rec['test']['flagged_per_10k']:,.0f} of every 10,000" in readme
