@@ -3,6 +3,7 @@ each stage runs, modules stay small, and every stage goes through the one runner
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import venv
@@ -56,12 +57,25 @@ def test_the_import_scan_sees_function_level_and_from_package_imports(tmp_path):
     found = stage_deps.imported_modules(pkg / "c.py", tmp_path)
     assert found == {"tiktok_verified.sub", "tiktok_verified.sub.a", "tiktok_verified.sub.b"}
     code = stage_deps.code_of("tiktok_verified.c", tmp_path)
+    # Package __init__ files with no code (a docstring, constants) are not code deps ...
     assert {p.relative_to(tmp_path).as_posix() for p in code} == {
-        "tiktok_verified/__init__.py",
         "tiktok_verified/c.py",
-        "tiktok_verified/sub/__init__.py",
         "tiktok_verified/sub/a.py",
         "tiktok_verified/sub/b.py",
+    }
+    # ... until they hold some.
+    (pkg / "sub/__init__.py").write_text('"""doc"""\nVERSION = "1"\nimport os\n')
+    assert pkg / "sub/__init__.py" in stage_deps.code_of("tiktok_verified.c", tmp_path)
+    # A notebook's code cells count as the stage's code.
+    notebook = tmp_path / "n.ipynb"
+    cell = {
+        "cell_type": "code",
+        "source": ["%matplotlib inline\n", "from tiktok_verified.sub import a"],
+    }
+    notebook.write_text(json.dumps({"cells": [cell, {"cell_type": "markdown", "source": ["x"]}]}))
+    assert stage_deps.imported_modules(notebook, tmp_path) == {
+        "tiktok_verified.sub",
+        "tiktok_verified.sub.a",
     }
 
 

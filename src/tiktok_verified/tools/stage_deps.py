@@ -6,15 +6,19 @@
 
 A stage's code is its entry module (`python -m tiktok_verified.<module>` in its command) and,
 transitively, every module of the package it imports, at module level or inside a function,
-with the `__init__.py` of every package on the way (Python runs those too). dvc.yaml must list
-exactly these files as the stage's `src/` deps, so an edit reruns exactly the stages whose code
-it can change; tests/test_architecture.py fails when it does not.
+with the `__init__.py` of every package on the way (Python runs those too) unless it holds no
+code (a docstring and constants only), and the imports of the code cells of any notebook the
+stage depends on. dvc.yaml must list exactly these files as the stage's `src/` deps, so an edit
+reruns exactly the stages whose code it can change; tests/test_architecture.py fails when it
+does not. (Every dep is an entry in dvc.lock that DVC parses on every command: leaving out the
+files that cannot change what a stage does keeps `dvc exp run` faster.)
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import json
 import re
 import sys
 from pathlib import Path
@@ -35,10 +39,34 @@ def module_path(module: str, src: Path = SRC) -> Path | None:
     return None
 
 
+def holds_code(path: Path) -> bool:
+    """False for a module of only a docstring and assignments of constants."""
+    for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            continue
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Constant):
+            continue
+        return True
+    return False
+
+
+def source_of(path: Path) -> str:
+    """A module's text, or a notebook's code cells joined."""
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        # IPython magics and shell escapes are not Python.
+        lines = (line for c in code for line in c.splitlines())
+        return "\n".join(line for line in lines if line.lstrip()[:1] not in "%!")
+    return path.read_text(encoding="utf-8")
+
+
 def imported_modules(path: Path, src: Path = SRC) -> set[str]:
-    """Modules of the package that a file imports, anywhere in it."""
+    """Modules of the package that a file (or a notebook's code) imports, anywhere in it."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(ast.parse(source_of(path), str(path))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == PACKAGE)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -60,10 +88,11 @@ def with_parents(module: str) -> list[str]:
     return [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
 
 
-def code_of(entry: str, src: Path = SRC) -> set[Path]:
-    """Every file of the package that running `python -m entry` executes."""
+def code_of(entry: str, src: Path = SRC, notebooks: tuple[Path, ...] = ()) -> set[Path]:
+    """Every file of the package that running `python -m entry` executes (and the code cells
+    of `notebooks`), but `__init__.py` files that hold no code."""
     seen: set[str] = set()
-    todo = [entry]
+    todo = [entry, *(m for nb in notebooks for m in imported_modules(nb, src))]
     while todo:
         for module in with_parents(todo.pop()):
             if module in seen:
@@ -73,7 +102,17 @@ def code_of(entry: str, src: Path = SRC) -> set[Path]:
             if path is None:
                 raise ValueError(f"{module}: no such module under {src}")
             todo.extend(imported_modules(path, src))
-    return {module_path(m, src) for m in seen}
+    files = {module_path(m, src) for m in seen}
+    return {f for f in files if f.name != "__init__.py" or holds_code(f)}
+
+
+def stage_notebooks(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, tuple[Path, ...]]:
+    """The notebooks each stage depends on (and runs)."""
+    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"]
+    return {
+        name: tuple(Path(d) for d in stage.get("deps", []) if str(d).endswith(".ipynb"))
+        for name, stage in stages.items()
+    }
 
 
 def stage_entries(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, str]:
@@ -99,9 +138,10 @@ def listed_code(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> dict[str,
 def differences(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> dict[str, dict]:
     """Per stage whose code differs from its listed deps: {"missing": [...], "extra": [...]}."""
     listed = listed_code(dvc_yaml, src)
+    notebooks = stage_notebooks(dvc_yaml)
     out = {}
     for name, entry in stage_entries(dvc_yaml).items():
-        derived = code_of(entry, src)
+        derived = code_of(entry, src, notebooks[name])
         missing, extra = derived - listed[name], listed[name] - derived
         if missing or extra:
             out[name] = {"missing": sorted(map(str, missing)), "extra": sorted(map(str, extra))}
@@ -150,17 +190,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write them into dvc.yaml")
     parser.add_argument("--dvc-yaml", type=Path, default=Path("dvc.yaml"))
     args = parser.parse_args(argv)
+    notebooks = stage_notebooks(args.dvc_yaml)
+    derived = {
+        name: sorted(map(str, code_of(entry, SRC, notebooks[name])))
+        for name, entry in stage_entries(args.dvc_yaml).items()
+    }
     if args.print:
-        for name, entry in stage_entries(args.dvc_yaml).items():
+        for name, paths in derived.items():
             print(f"{name}:")
-            for path in sorted(map(str, code_of(entry))):
+            for path in paths:
                 print(f"  - {path}")
         return 0
     if args.write:
-        derived = {
-            name: sorted(map(str, code_of(entry)))
-            for name, entry in stage_entries(args.dvc_yaml).items()
-        }
         text = rewrite(args.dvc_yaml.read_text(encoding="utf-8"), derived)
         args.dvc_yaml.write_text(text, encoding="utf-8")
     diff = differences(args.dvc_yaml)

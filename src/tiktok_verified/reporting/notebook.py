@@ -1,0 +1,78 @@
+"""The walkthrough notebook as a reader opens it: executed (nbclient, in an ipykernel) into a
+copy with its outputs, and rendered by nbconvert into a standalone HTML page, both
+deterministic: no execution timestamps, no kernel ids, the same bytes from the same inputs.
+
+The HTML uses nbconvert's "basic" template (the cells, no Jupyter page chrome) inside a small
+page of our own: no script, no stylesheet or font from a CDN, figures inlined as SVG, so it
+renders without network access."""
+
+from __future__ import annotations
+
+import copy
+from html import escape
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+TIMEOUT_S = 300
+PAGE_STYLE = """
+body { font: 10.5pt/1.45 Helvetica, Arial, sans-serif; color: #1f2933; max-width: 980px;
+       margin: 24px auto; padding: 0 16px; }
+.jp-InputArea-editor, .input_area, div.highlight { background: #f5f7fa; border-radius: 4px; }
+pre { font: 9pt/1.35 Menlo, Consolas, monospace; overflow-x: auto; padding: 6px 8px;
+      margin: 4px 0; }
+.jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none; }
+.jp-Cell { margin: 10px 0; }
+table { border-collapse: collapse; font-size: 9pt; margin: 6px 0; }
+th, td { border: 1px solid #d9e2ec; padding: 2px 6px; text-align: right; }
+blockquote { background: #b8322a; color: #fff; margin: 0; padding: 6px 10px; }
+h1, h2 { color: #1f2933; } h2 { border-bottom: 1px solid #d9e2ec; }
+"""
+
+
+def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
+    """The notebook with every cell run in a fresh kernel started in `cwd`; a failing cell
+    raises nbclient's CellExecutionError, naming the cell."""
+    notebook = nbformat.read(source, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+        record_timing=False,
+    ).execute()
+    return deterministic(notebook)
+
+
+def deterministic(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop what changes from run to run: execution timing and kernel metadata beyond the
+    kernel's name and language."""
+    out = copy.deepcopy(notebook)
+    for cell in out.cells:
+        cell.get("metadata", {}).pop("execution", None)
+        for output in cell.get("outputs", []):
+            output.get("metadata", {}).pop("execution", None)
+    spec = out.metadata.get("kernelspec", {})
+    out.metadata = {
+        "kernelspec": {k: spec[k] for k in ("display_name", "language", "name") if k in spec},
+        "language_info": {"name": "python"},
+    }
+    return out
+
+
+def to_html(notebook: nbformat.NotebookNode, title: str) -> str:
+    """A standalone page: the cells through nbconvert's "basic" template, our own style."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(notebook)
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><style>{PAGE_STYLE}</style></head><body>\n"
+        + body.strip()
+        + "\n</body></html>\n"
+    )
+
+
+def to_ipynb(notebook: nbformat.NotebookNode) -> str:
+    return nbformat.writes(notebook) + "\n"
