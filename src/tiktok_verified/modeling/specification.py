@@ -21,6 +21,9 @@ from tiktok_verified.modeling.design import as_array, design
 from tiktok_verified.modeling.inference import fit_logit
 
 FOLDS = 5
+#: Larger training parts are compared on a stratified sample of this many rows (the comparison
+#: chooses a specification; the inference itself uses every row).
+MAX_ROWS = 200_000
 
 
 def candidates(configured: Features) -> dict[str, Features]:
@@ -62,9 +65,12 @@ def compare_for(train: pl.DataFrame, videos: pl.DataFrame, configured: Features,
     the log specifications."""
     from tiktok_verified.data import schema
     from tiktok_verified.modeling.assumptions import uncapped
+    from tiktok_verified.modeling.split import stratified_sample
 
-    videos_train = videos.join(train.select(schema.VIDEO_ID), on=schema.VIDEO_ID)
-    return compare(train, uncapped(train, videos_train, list(configured.cap_iqr)), configured, seed)
+    rows = stratified_sample(train, MAX_ROWS, seed)
+    videos_train = videos.join(rows.select(schema.VIDEO_ID), on=schema.VIDEO_ID)
+    out = compare(rows, uncapped(rows, videos_train, list(configured.cap_iqr)), configured, seed)
+    return {**out, "sampled_from": train.height if rows.height < train.height else None}
 
 
 def compare(
