@@ -29,6 +29,7 @@ METRIC_FILES = (
     "metrics/split.json",
     "metrics/coefficients.json",
     "metrics/predictor.json",
+    "metrics/specifications.json",
     "metrics/metrics.json",
     "metrics/confusion_matrix.json",
     "metrics/assumptions.json",
