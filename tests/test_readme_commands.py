@@ -83,6 +83,14 @@ def test_readme_experiment_commands_work_as_typed(make_repo, request, tmp_path, 
         for e in exp["revs"]
     }
     assert sources == {"real" if with_course_file else "synthetic"}
+    kept = {
+        e["data"]["metrics"]["metrics/data.json"]["data"]["rows_kept"]
+        for row in shown
+        for exp in (row.get("experiments") or [])
+        for e in exp["revs"]
+    }
+    if with_course_file:  # queued experiments got the course file from DVC's cache
+        assert kept == {19_084}
     cs = {
         e["data"]["params"]["params.yaml"]["data"]["model"]["C"]
         for row in shown
