@@ -163,10 +163,13 @@ def targets_section(results: dict) -> str:
                 "pandas",
             ),
             (
-                "`model.C` change reruns only model and report",
+                "`model.C` change reruns only model, report and notebook",
                 stages_ran(runs, "exp_run"),
                 _yes(
-                    all(set(run["exp_run"]["stages"]) <= {"model", "report"} for run in runs)
+                    all(
+                        set(run["exp_run"]["stages"]) <= {"model", "report", "notebook"}
+                        for run in runs
+                    )
                 ),
             ),
         ]

@@ -268,7 +268,10 @@ def test_report_states_targets_ratios_and_findings():
         "| `dvc repro --force` ≤ 2.5× the pandas script "
         "| 3.00× (4.50 s vs pandas 1.50 s) | **no** |" in text
     )
-    assert "| `model.C` change reruns only model and report | model, report | **yes** |" in text
+    assert (
+        "| `model.C` change reruns only model, report and notebook | model, report | **yes** |"
+        in text
+    )
     assert "| 10M rows: faster than the pandas way | 0.67× (100 s vs 150 s) | **yes** |" in text
     assert "| 10M rows end to end < 2 min | 100 s | **yes** |" in text
     assert "| 10M rows peak memory < 4 GiB | 2.93 GiB | **yes** |" in text

@@ -41,6 +41,9 @@ def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
         record_timing=False,
+        # The kernel listens on loopback only; its warning about unencrypted TCP would be
+        # printed on every run.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     ).execute()
     return deterministic(notebook)
 
