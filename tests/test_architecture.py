@@ -122,7 +122,7 @@ def test_every_stage_entry_point_uses_the_runner():
         if path.name in ("__init__.py", "runner.py"):
             continue
         text = path.read_text()
-        assert "run_stage(" in text and "argparse" not in text, path.name
+        assert "stage_main(" in text and "argparse" not in text, path.name
 
 
 def test_runner_turns_known_errors_into_one_line_and_lets_bugs_through(tmp_path, capsys):

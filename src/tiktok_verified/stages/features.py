@@ -9,7 +9,7 @@ import polars as pl
 
 from tiktok_verified.data.features import build_features, summarise
 from tiktok_verified.files import write_json, write_parquet
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
     "videos": "validated videos (parquet)",
@@ -25,8 +25,7 @@ def body(args, params) -> str:
     return f"{features.height} rows, predictors {list(params.features.columns)}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("features", "Build the predictor table.", body, PATHS, argv)
+main = stage_main("features", "Build the predictor table.", body, PATHS)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import sys
 
 from tiktok_verified.data.reader import read_videos
 from tiktok_verified.files import write_json, write_parquet
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
     "raw-dir": "folder holding tiktok_dataset.csv",
@@ -29,8 +29,7 @@ def body(args, params) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("ingest", "Ingest the raw CSV into validated parquet.", body, PATHS, argv)
+main = stage_main("ingest", "Ingest the raw CSV into validated parquet.", body, PATHS)
 
 
 if __name__ == "__main__":

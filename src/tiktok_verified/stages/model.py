@@ -17,7 +17,7 @@ from tiktok_verified.modeling import model_file
 from tiktok_verified.modeling.crossval import cross_validate
 from tiktok_verified.modeling.evaluation import evaluate
 from tiktok_verified.modeling.fit import coefficient_table, fit
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
     "train": "training part, resampled: distinct rows with a weight column (parquet)",
@@ -56,8 +56,7 @@ def body(args, params) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("model", "Fit, cross-validate and evaluate the predictor.", body, PATHS, argv)
+main = stage_main("model", "Fit, cross-validate and evaluate the predictor.", body, PATHS)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tiktok_verified.files import write_with
 from tiktok_verified.reporting.notebook import execute, to_html, to_ipynb
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
     "source": "the notebook people edit",
@@ -27,8 +27,7 @@ def body(args, params) -> str:
     return f"executed {cells} code cells of {args.source} into {args.out} and {args.html}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("notebook", "Execute and render the walkthrough.", body, PATHS, argv)
+main = stage_main("notebook", "Execute and render the walkthrough.", body, PATHS)
 
 
 if __name__ == "__main__":

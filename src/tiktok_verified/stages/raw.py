@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tiktok_verified.data.csv_structure import InputError
 from tiktok_verified.data.schema import RAW_NAME
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {"dir": "folder of the course file"}
 #: Where DVC runs a queued experiment: `<workspace>/.dvc/tmp/exps/<tmp>/`.
@@ -44,8 +44,7 @@ def body(args, params) -> str:
     return f"{course} is absent: ingest will use the SYNTHETIC stand-in"
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("raw", "Make sure data/raw/ exists; say what it holds.", body, PATHS, argv)
+main = stage_main("raw", "Make sure data/raw/ exists; say what it holds.", body, PATHS)
 
 
 if __name__ == "__main__":

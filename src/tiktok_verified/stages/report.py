@@ -7,7 +7,7 @@ import dataclasses
 import sys
 
 from tiktok_verified.reporting.documents import write_reports
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {"metrics-dir": "folder of the metrics files", "out-dir": "folder for the reports"}
 
@@ -18,8 +18,7 @@ def body(args, params) -> str:
     return f"wrote {kind} executive summary and PACE answers to {args.out_dir}/"
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("report", "Write the executive summary and PACE answers.", body, PATHS, argv)
+main = stage_main("report", "Write the executive summary and PACE answers.", body, PATHS)
 
 
 if __name__ == "__main__":

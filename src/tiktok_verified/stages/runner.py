@@ -2,9 +2,8 @@
 stage's body, and turn a known failure (`PipelineError`: bad params, bad input, a refused model
 file) into one line `<stage>: error: <message>` on stderr and exit code 1.
 
-    def main(argv=None) -> int:
-        return run_stage("split", "Split, cap outliers, resample train.", body,
-                         {"features": "features table", ...}, argv)
+    main = stage_main("split", "Split, cap outliers, resample train.", body,
+                      {"features": "features table", ...})
 
 `body(args, params)` does the work and returns the line printed on success.
 """
@@ -48,3 +47,13 @@ def run_stage(
         return 1
     print(f"{name}: {message}")
     return 0
+
+
+def stage_main(name: str, description: str, body: Body, paths: dict[str, str]):
+    """The stage's `main(argv=None) -> exit code`, for `python -m` and for tests."""
+
+    def main(argv: list[str] | None = None) -> int:
+        return run_stage(name, description, body, paths, argv)
+
+    main.__doc__ = f"Stage {name}: {description}"
+    return main

@@ -9,7 +9,7 @@ import polars as pl
 
 from tiktok_verified.files import write_json, write_parquet
 from tiktok_verified.modeling.split import make_split
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
     "features": "predictor table (parquet)",
@@ -30,8 +30,7 @@ def body(args, params) -> str:
     return f"train {rows['train']} rows ({result.report['resample']}), test {rows['test']} rows"
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("split", "Split, cap outliers, resample train.", body, PATHS, argv)
+main = stage_main("split", "Split, cap outliers, resample train.", body, PATHS)
 
 
 if __name__ == "__main__":

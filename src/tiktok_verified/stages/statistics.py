@@ -14,7 +14,7 @@ from tiktok_verified.data import schema
 from tiktok_verified.files import read_json, write_csv, write_json
 from tiktok_verified.modeling import associations, inference, specification
 from tiktok_verified.modeling.assumptions import check_all
-from tiktok_verified.stages.runner import run_stage
+from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
     "videos": "validated videos (parquet)",
@@ -65,8 +65,7 @@ def body(args, params) -> str:
     return f"inference on {stats['rows']} videos; assumptions: {verdicts}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_stage("statistics", "Assumptions and inference.", body, PATHS, argv)
+main = stage_main("statistics", "Assumptions and inference.", body, PATHS)
 
 
 if __name__ == "__main__":
