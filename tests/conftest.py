@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +19,9 @@ from tiktok_verified.config import Params, parse_params
 from tiktok_verified.tools.compose import compose_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: How long `dvc queue status` may show nothing queued or running before a `--run-all` that
+#: has not exited counts as DVC's known hang (PipelineRepo.run_all).
+HANG_GRACE_S = 30
 SHARED_CSV = REPO_ROOT.parent / "shared" / "data" / "tiktok_dataset.csv"
 RAW_RELATIVE = Path("data/raw/tiktok_dataset.csv")
 VENV_BIN = Path(sys.executable).parent
@@ -76,6 +82,44 @@ class PipelineRepo:
 
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.run("dvc", *args, check=check)
+
+    def run_all(self, *args: str, env: dict[str, str] | None = None) -> str:
+        """`dvc exp run --run-all <args>`, with a watchdog for DVC's known hang
+        (treeverse/dvc#10398, #10428): under load a queue worker's monitor can take a slow
+        reply for an empty queue, ask the worker to shut down mid-task, and the worker then
+        never exits, so `--run-all` waits forever after every experiment has finished. Once
+        `dvc queue status` has shown no queued or running task for HANG_GRACE_S, the command
+        and its workers are stopped; every experiment's result was collected by then.
+        Returns how it ended: "exited" or "stopped after the queue drained"."""
+        env = env or self.env
+        proc = subprocess.Popen(
+            ["dvc", "exp", "run", "--run-all", *args],
+            cwd=self.root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        drained_since = None
+        try:
+            while proc.poll() is None:
+                time.sleep(5)
+                status = subprocess.run(
+                    ["dvc", "queue", "status"], cwd=self.root, env=env,
+                    capture_output=True, text=True,
+                ).stdout  # fmt: skip
+                busy = re.search(r"\b(Queued|Running)\b", status)
+                drained_since = None if busy else (drained_since or time.monotonic())
+                if drained_since and time.monotonic() - drained_since > HANG_GRACE_S:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=60)
+                    subprocess.run(["dvc", "queue", "stop", "--kill"], cwd=self.root, env=env,
+                                   capture_output=True)  # fmt: skip
+                    return "stopped after the queue drained"
+            return "exited"
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
 
     def pipeline(self, check: bool = True) -> subprocess.CompletedProcess:
         """What `make repro` runs once the environment exists."""

@@ -249,7 +249,7 @@ def test_queued_sweep_gives_one_experiment_per_point(baseline, tmp_path):
     repo = clone(baseline, tmp_path)
     params_before = repo.path("params.yaml").read_text()
     repo.dvc("exp", "run", "--queue", "-S", "model.C=0.0001,0.01")
-    repo.dvc("exp", "run", "--run-all", "-j", "2")
+    repo.run_all("-j", "2")
 
     shown = json.loads(repo.dvc("exp", "show", "--json").stdout)
     runs = [exp for row in shown for exp in (row.get("experiments") or [])]
