@@ -21,6 +21,7 @@ TEXT_FEATURES = ("text_length", "word_count")
 RESAMPLE_STRATEGIES = ("none", "upsample", "downsample", "class_weight", "exemplar")
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 DATA_SOURCES = ("auto", "synthetic")
+ENGINES = ("local", "spark")
 
 
 class ConfigError(PipelineError):
@@ -170,6 +171,24 @@ class Evaluate:
 
 
 @dataclass(frozen=True)
+class Engine:
+    """Where the data-reading stages run: `local` (polars, scikit-learn, statsmodels) or
+    `spark` (Spark DataFrames and MLlib) on `master`, with Spark settings `conf`."""
+
+    name: str = "local"
+    master: str = "local[*]"
+    conf: Any = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.name not in ENGINES:
+            _fail("engine.name", f"must be one of {list(ENGINES)}, got {self.name!r}")
+        if not isinstance(self.master, str) or not self.master:
+            _fail("engine.master", f"must be a Spark master URL, got {self.master!r}")
+        if not isinstance(self.conf, dict) or not all(isinstance(k, str) for k in self.conf):
+            _fail("engine.conf", f"must be a mapping of Spark settings, got {self.conf!r}")
+
+
+@dataclass(frozen=True)
 class Params:
     base: Base = field(default_factory=Base)
     data: Data = field(default_factory=Data)
@@ -178,6 +197,7 @@ class Params:
     resample: Resample = field(default_factory=Resample)
     model: Model = field(default_factory=Model)
     evaluate: Evaluate = field(default_factory=Evaluate)
+    engine: Engine = field(default_factory=Engine)
 
 
 def _is_int(value: Any) -> bool:
@@ -225,6 +245,7 @@ def parse_params(raw: Any) -> Params:
         "resample": Resample,
         "model": Model,
         "evaluate": Evaluate,
+        "engine": Engine,
     }
     missing = sorted(set(classes) - set(raw))
     if missing:

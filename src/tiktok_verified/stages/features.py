@@ -19,6 +19,10 @@ PATHS = {
 
 
 def body(args, params) -> str:
+    if params.engine.name == "spark":  # the same stage on Spark DataFrames
+        from tiktok_verified.engines.spark import stages as spark
+
+        return spark.features(args, params)
     features = build_features(pl.scan_parquet(args.videos), params.features).collect()
     write_parquet(args.out, features)
     write_json(args.summary, summarise(features, params.features))

@@ -17,6 +17,10 @@ PATHS = {
 
 
 def body(args, params) -> str:
+    if params.engine.name == "spark":  # the same stage on Spark DataFrames
+        from tiktok_verified.engines.spark import stages as spark
+
+        return spark.ingest(args, params)
     videos = read_videos(
         args.raw_dir, params.data.source, params.data.synthetic_rows, params.base.seed
     )

@@ -33,6 +33,10 @@ PATHS = {
 
 
 def body(args, params) -> str:
+    if params.engine.name == "spark":  # the same stage on Spark DataFrames
+        from tiktok_verified.engines.spark import stages as spark
+
+        return spark.model(args, params)
     original = pl.read_parquet(args.train_original)
     pipeline, info = fit(pl.read_parquet(args.train), params)
     cv = cross_validate(original, params)

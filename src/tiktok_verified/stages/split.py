@@ -21,6 +21,10 @@ PATHS = {
 
 
 def body(args, params) -> str:
+    if params.engine.name == "spark":  # the same stage on Spark DataFrames
+        from tiktok_verified.engines.spark import stages as spark
+
+        return spark.split(args, params)
     result = make_split(pl.read_parquet(args.features), params, str(args.features))
     write_parquet(args.train, result.train)
     write_parquet(args.train_original, result.train_original)

@@ -30,6 +30,10 @@ PATHS = {
 
 
 def body(args, params) -> str:
+    if params.engine.name == "spark":  # the same stage on Spark DataFrames
+        from tiktok_verified.engines.spark import stages as spark
+
+        return spark.statistics(args, params)
     original = pl.read_parquet(args.train_original)
     videos = pl.read_parquet(
         args.videos, columns=[schema.VIDEO_ID, schema.DURATION, *schema.COUNT_COLUMNS]

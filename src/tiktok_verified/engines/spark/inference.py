@@ -1,0 +1,178 @@
+"""The statistics stage on Spark: the unpenalised logit's estimates, standard errors, 95%
+intervals and p-values from MLlib's `GeneralizedLinearRegression` (binomial, logit), the same
+fit with the resampled rows' weights, and the associations' joint and marginal fits; the
+regression assumptions and the specification comparison, which have no Spark counterpart, on a
+stratified sample of at most 200k training rows collected to this machine (marked so)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import chi2, norm
+
+from tiktok_verified.config import Features
+from tiktok_verified.data import schema
+from tiktok_verified.data.schema import WEIGHT, Y
+from tiktok_verified.modeling import design as local_design
+
+Z_95 = norm.ppf(0.975)
+
+
+def design_exprs(cfg: Features) -> list:
+    """(name, Spark column) of each design column, as modeling.design builds them."""
+    from pyspark.sql import functions as F
+
+    out = [
+        (name, (F.col(c) == level).cast("double"))
+        for name, c, level in local_design.dummy_columns(cfg)
+    ]
+    for c in (*cfg.numeric, *cfg.text):
+        x = F.col(c).cast("double")
+        name = local_design.numeric_name(cfg, c)
+        out.append((name, F.log1p(x) if name != c else x))
+    exprs = dict(out)
+    for name, x in local_design.interaction_columns(cfg):
+        out.append((name, exprs[local_design.OPINION] * exprs[x]))
+    return out
+
+
+def assembled(frame, cfg: Features, names: list[str] | None = None):
+    """Rows with a `features` vector of the design columns (all, or `names`) and the label."""
+    from pyspark.ml.feature import VectorAssembler
+
+    exprs = dict(design_exprs(cfg))
+    names = names or list(exprs)
+    keep = [Y] + ([WEIGHT] if WEIGHT in frame.columns else [])
+    rows = frame.select(*keep, *[exprs[n].alias(n) for n in names])
+    return VectorAssembler(inputCols=names, outputCol="features").transform(rows), names
+
+
+def glm(frame, cfg: Features, names: list[str] | None = None, weighted: bool = False):
+    from pyspark.ml.regression import GeneralizedLinearRegression
+
+    rows, names = assembled(frame, cfg, names)
+    model = GeneralizedLinearRegression(
+        family="binomial",
+        link="logit",
+        labelCol=Y,
+        featuresCol="features",
+        maxIter=100,
+        tol=1e-10,
+        **({"weightCol": WEIGHT} if weighted else {}),
+    ).fit(rows)
+    return model, names
+
+
+def coefficient_inference(frame, cfg: Features, weighted: bool = False) -> dict:
+    """The local engine's `inference.coefficient_inference` dict, from Spark's GLM."""
+    from pyspark.sql import functions as F
+
+    model, names = glm(frame, cfg, weighted=weighted)
+    s = model.summary
+    # Spark puts the intercept last in the summary's arrays.
+    se = np.array(s.coefficientStandardErrors)
+    params = np.concatenate([[model.intercept], model.coefficients.toArray()])
+    se = np.concatenate([[se[-1]], se[:-1]])
+    z = params / se
+    p = 2 * norm.sf(np.abs(z))
+    exprs = dict(design_exprs(cfg))
+    stats = frame.select(
+        *[F.stddev_samp(exprs[n]).alias(f"sd{j}") for j, n in enumerate(names)],
+        *[F.max(~exprs[n].isin(0.0, 1.0)).alias(f"nb{j}") for j, n in enumerate(names)],
+        (F.sum(F.col(WEIGHT)) if weighted else F.count("*")).alias("rows"),
+        (F.sum(F.col(WEIGHT) * F.col(Y)) if weighted else F.sum(Y)).alias("events"),
+    ).first()
+    llf, llnull = -s.deviance / 2, -s.nullDeviance / 2
+    coefficients = {}
+    for j, name in enumerate(names, start=1):
+        b, sd = float(params[j]), float(stats[f"sd{j - 1}"] or 0.0)
+        lo, hi = b - Z_95 * se[j], b + Z_95 * se[j]
+        coefficients[name] = {
+            "coef": b,
+            "std_err": float(se[j]),
+            "z": float(z[j]),
+            "p_value": float(p[j]),
+            "ci_low": lo,
+            "ci_high": hi,
+            "odds_ratio": math.exp(b),
+            "odds_ratio_ci_low": math.exp(lo),
+            "odds_ratio_ci_high": math.exp(hi),
+            "sd": sd,
+            "odds_ratio_per_sd": math.exp(b * sd),
+            "odds_ratio_per_sd_ci_low": math.exp(lo * sd),
+            "odds_ratio_per_sd_ci_high": math.exp(hi * sd),
+            "binary": not stats[f"nb{j - 1}"],
+        }
+    k = len(names)
+    return {
+        "method": "Spark GeneralizedLinearRegression (binomial, logit)"
+        + (" with the resampled rows' weights" if weighted else "")
+        + ", maximum likelihood, no penalty, Wald 95% intervals",
+        "rows": int(round(stats["rows"])),
+        "rows_used": "training part as split, before resampling (one row per video)",
+        "events": int(round(stats["events"])),
+        "converged": True,
+        "log_likelihood": llf,
+        "pseudo_r2_mcfadden": 1.0 - llf / llnull,
+        "llr_p_value": float(chi2.sf(2.0 * (llf - llnull), k)),
+        "aic": 2.0 * (k + 1) - 2.0 * llf,
+        "intercept": {"coef": float(params[0]), "std_err": float(se[0]), "p_value": float(p[0])},
+        "coefficients": coefficients,
+        "engine": "spark",
+    }
+
+
+def joint_test(frame, cfg: Features, full_llf: float) -> dict:
+    names = [n for n, _ in design_exprs(cfg)]
+    kept = [n for n in names if n == local_design.OPINION]
+    dropped = [n for n in names if n not in kept]
+    restricted, _ = glm(frame, cfg, kept) if kept else (None, None)
+    llr = -restricted.summary.deviance / 2 if restricted else None
+    statistic = 2.0 * (full_llf - llr)
+    return {
+        "tested": dropped,
+        "kept": kept,
+        "statistic": statistic,
+        "df": len(dropped),
+        "p_value": float(chi2.sf(statistic, len(dropped))),
+    }
+
+
+def marginal(frame, cfg: Features, conditional: dict) -> dict:
+    from tiktok_verified.modeling.associations import ALPHA, _groups
+
+    names = [n for n, _ in design_exprs(cfg)]
+    out = {}
+    for columns in _groups(cfg, names).values():
+        model, _ = glm(frame, cfg, columns)
+        se = model.summary.coefficientStandardErrors
+        for j, name in enumerate(columns):
+            c = conditional[name]
+            scale = 1.0 if c["binary"] else c["sd"]
+            b = model.coefficients[j]
+            lo, hi = b - Z_95 * se[j], b + Z_95 * se[j]
+            p = float(2 * norm.sf(abs(b / se[j])))
+            cond = c["coef"] * scale
+            out[name] = {
+                "per": "unit" if c["binary"] else "sd",
+                "odds_ratio": math.exp(b * scale),
+                "ci_low": math.exp(lo * scale),
+                "ci_high": math.exp(hi * scale),
+                "p_value": p,
+                "reversed": bool(b * cond < 0 and (lo > 0 or hi < 0) and c["p_value"] < ALPHA),
+            }
+    return out
+
+
+def sample(frame, rows: int, seed: int):
+    """A stratified sample of at most `rows` rows, collected as a polars frame."""
+    import polars as pl
+
+    total = frame.count()
+    if total > rows:
+        fraction = rows / total
+        frame = frame.sampleBy(Y, {0: fraction, 1: fraction}, seed=seed)
+    return pl.from_arrow(frame.orderBy(schema.VIDEO_ID).toArrow()), (
+        total if total > rows else None
+    )

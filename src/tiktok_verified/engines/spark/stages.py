@@ -1,0 +1,151 @@
+"""The stage bodies on Spark: each reads and writes what the local stage does, so the stages,
+dvc.yaml's outputs and the report are the same whichever engine ran them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tiktok_verified.config import Params
+from tiktok_verified.engines.spark.session import session
+from tiktok_verified.files import write_csv, write_json
+
+
+def ingest(args, params: Params) -> str:
+    from tiktok_verified.engines.spark.data import ingest as run
+
+    with session(params.engine, "ingest") as spark:
+        d = params.data
+        report = run(spark, args.raw_dir, args.out, d.source, d.synthetic_rows, params.base.seed)
+    write_json(args.metrics, report)
+    return (
+        f"{report['source']} data on Spark, {report['rows_in']} rows in, {report['rows_kept']} kept"
+    )
+
+
+def features(args, params: Params) -> str:
+    from tiktok_verified.data.features import summarise
+    from tiktok_verified.engines.spark.data import features as run
+
+    with session(params.engine, "features") as spark:
+        rows = run(spark, args.videos, args.out, params.features)
+    summary = summarise(_Rows(rows), params.features)
+    write_json(args.summary, summary)
+    return f"{rows} rows on Spark, predictors {summary['predictors']}"
+
+
+class _Rows:
+    """What `summarise` reads of a frame: its height."""
+
+    def __init__(self, height: int):
+        self.height = height
+
+
+def split(args, params: Params) -> str:
+    from tiktok_verified.engines.spark.data import split as run
+
+    outs = {"train": args.train, "train_original": args.train_original, "test": args.test}
+    with session(params.engine, "split") as spark:
+        report = run(spark, args.features, outs, params)
+    write_json(args.report, report)
+    return f"train {report['rows']['train']} rows, test {report['rows']['test']} rows on Spark"
+
+
+def statistics(args, params: Params) -> str:
+    import polars as pl
+
+    from tiktok_verified.data import schema
+    from tiktok_verified.engines.spark import inference as spark_inference
+    from tiktok_verified.files import read_json
+    from tiktok_verified.modeling import associations, inference, specification
+    from tiktok_verified.modeling.assumptions import MAX_ROWS, check_all
+
+    cfg, seed = params.features, params.base.seed
+    with session(params.engine, "statistics") as spark:
+        original = spark.read.parquet(str(args.train_original))
+        stats = spark_inference.coefficient_inference(original, cfg)
+        weighted = spark.read.parquet(str(args.train))
+        compared = spark_inference.coefficient_inference(weighted, cfg, weighted=True)
+        stats["resampled_rows_comparison"] = inference.resampled_rows_comparison(stats, compared)
+        adjusted = associations.adjusted_p_values(stats)
+        found = {
+            "alpha": associations.ALPHA,
+            "adjusted_p": adjusted,
+            "survive_holm": [n for n, a in adjusted.items() if a["holm"] < associations.ALPHA],
+            "joint_test_besides_claim_status": spark_inference.joint_test(
+                original, cfg, stats["log_likelihood"]
+            ),
+            "marginal": spark_inference.marginal(original, cfg, stats["coefficients"]),
+        }
+        sample, sampled_from = spark_inference.sample(original, MAX_ROWS, seed)
+        ids = sample.select(schema.VIDEO_ID)
+        videos = pl.from_arrow(
+            spark.read.parquet(str(args.videos))
+            .select(schema.VIDEO_ID, schema.DURATION, *schema.COUNT_COLUMNS)
+            .toArrow()
+        ).join(ids, on=schema.VIDEO_ID)  # noqa: E501
+        outcome = pl.from_arrow(
+            spark.read.parquet(str(args.features)).select(schema.VIDEO_ID, schema.Y).toArrow()
+        )
+    report = check_all(outcome, sample, videos, cfg, read_json(args.split_report), seed)
+    note = (
+        f"a sample of {sample.height} rows collected from Spark"
+        if sampled_from
+        else "every row (collected from Spark)"
+    )
+    report["computed_on"] = note
+    specs = specification.compare_for(sample, videos, cfg, seed)
+    specs["computed_on"] = note
+    write_json(args.assumptions, report)
+    write_json(
+        args.coefficients,
+        {
+            "inference": stats,
+            "associations": found,
+            "strongest": inference.strongest(stats, adjusted),
+        },
+    )
+    write_json(args.specifications, specs)
+    write_csv(args.plot, inference.plot_rows(stats))
+    return f"inference on {stats['rows']} videos on Spark; assumptions on {note}"
+
+
+def model(args, params: Params) -> str:
+    from tiktok_verified.engines.spark import model as spark_model
+    from tiktok_verified.modeling import model_file
+    from tiktok_verified.modeling.fit import coefficient_table
+
+    with session(params.engine, "model") as spark:
+        train = spark.read.parquet(str(args.train))
+        original = spark.read.parquet(str(args.train_original))
+        test = spark.read.parquet(str(args.test))
+        fitted = spark_model.fit(train, params)
+        pipeline = spark_model.as_sklearn(*fitted, params)
+        cv = spark_model.cross_validate(spark, original, params)
+        metrics, matrix, predictions, curves = spark_model.evaluate(fitted, original, test, params)
+    model_file.save(pipeline, args.model)
+    info = {
+        "model": params.model.name,
+        "C": params.model.C if params.model.penalized else None,
+        "l1_ratio": params.model.l1_ratio,
+        "solver": "spark lbfgs/owlqn",
+        "resample": params.resample.strategy,
+        "class_weight": None,
+        "train_rows": round(fitted[4]),
+        "distinct_rows": train.count() if False else None,
+        "iterations": int(pipeline.named_steps["classify"].n_iter_[0]),
+        "converged": True,
+        "engine": "spark",
+        "reg_param": spark_model.reg_param(params.model.C, fitted[4], params.model.penalized),
+    }  # noqa: E501
+    write_json(args.predictor, {"predictor": {**info, **coefficient_table(pipeline)}})
+    write_json(args.cv, cv)
+    write_csv(Path(args.plots_dir) / "predictions.csv", predictions)
+    for name, frame in curves.items():
+        write_csv(Path(args.plots_dir) / f"{name}.csv", frame)
+    write_json(args.confusion, matrix)
+    write_json(args.metrics, metrics)
+    t = metrics["test"]
+    return (
+        f"on Spark: held out accuracy {t['accuracy']:.4f}, ROC AUC {t['roc_auc']:.4f} "
+        f"on {t['rows']} rows"
+    )
