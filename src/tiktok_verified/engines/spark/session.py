@@ -5,6 +5,7 @@ through unchanged. Missing pyspark or Java is a one-line error saying what to in
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from contextlib import contextmanager
 
@@ -28,10 +29,17 @@ def check_available() -> None:
 def session(engine: Engine, app: str):
     """A SparkSession for one stage, stopped when the stage is done."""
     check_available()
+    # Loopback unless told otherwise: Spark would otherwise bind to the first interface.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(f"tiktok_verified.{app}").master(engine.master)
-    settings = {"spark.ui.enabled": "false", "spark.sql.session.timeZone": "UTC", **engine.conf}
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        **engine.conf,
+    }
     for key, value in settings.items():
         builder = builder.config(key, str(value))
     spark = builder.getOrCreate()
