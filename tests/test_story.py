@@ -142,10 +142,17 @@ def test_calibration_curve_threshold_table_and_recommendation():
 def test_opinion_rule_scores_and_agreement():
     test = pl.DataFrame({"claim_status": ["opinion", "claim", "opinion", "claim"]})
     y = np.array([1, 0, 0, 1])
-    rule = evaluation.opinion_rule(test, y, pred=np.array([1, 0, 1, 1]))
+    scored = evaluation.Scored(y, y / 2, None, evaluation.opinion_flags(test))
+    rule = evaluation.opinion_rule(scored, pred=np.array([1, 0, 1, 1]))
     assert rule["agrees_with_model"] == 3
     assert (rule["precision"], rule["recall"], rule["accuracy"]) == (0.5, 0.5, 0.5)
-    assert evaluation.opinion_rule(test.drop("claim_status"), y, y) is None
+    # The same videos as cells with counts (the Spark engine's form): the same figures.
+    cells = evaluation.Scored(
+        np.array([1, 0, 0, 1]), y / 2, np.array([2, 2, 2, 2]), scored.opinion
+    )
+    assert evaluation.opinion_rule(cells, np.array([1, 0, 1, 1]))["agrees_with_model"] == 6
+    no_claim = evaluation.Scored(y, y / 2, None, evaluation.opinion_flags(test.drop("claim_status")))
+    assert evaluation.opinion_rule(no_claim, y) is None
 
 
 def test_specifications_compared_by_aic_cv_and_the_interactions_lr_test():

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 from sklearn.calibration import calibration_curve
 
-from tiktok_verified.modeling.metrics import classification_metrics
+from tiktok_verified.modeling.metrics import classification_metrics, videos
 
 #: Calibrated thresholds the table shows (the base rate is about 6%).
 CALIBRATED_GRID = tuple(round(0.01 * k, 2) for k in range(1, 31))
@@ -26,41 +26,57 @@ PER = 10_000
 BINS = 10
 
 
-def curve(y: np.ndarray, proba: np.ndarray) -> pl.DataFrame:
+def curve(y: np.ndarray, proba: np.ndarray, w: np.ndarray | None = None) -> pl.DataFrame:
     """Observed verified share against the mean predicted probability, in `BINS` bins of
-    equal counts (scikit-learn's `calibration_curve`, strategy "quantile")."""
+    equal counts (scikit-learn's `calibration_curve`, strategy "quantile"; it takes no
+    weights, so cells of `w` videos are expanded to one entry per video)."""
+    if w is not None:
+        y, proba = np.repeat(y, w.astype(np.int64)), np.repeat(proba, w.astype(np.int64))
     observed, predicted = calibration_curve(y, proba, n_bins=BINS, strategy="quantile")
     return pl.DataFrame({"predicted": predicted, "observed": observed})
 
 
-def at_threshold(y: np.ndarray, calibrated: np.ndarray, threshold: float) -> dict:
+def at_threshold(
+    y: np.ndarray, calibrated: np.ndarray, threshold: float, w: np.ndarray | None = None
+) -> dict:
     """Flags, hits and misses per 10,000 videos, with precision and recall, when every video
-    with a calibrated probability >= threshold is flagged."""
+    with a calibrated probability >= threshold is flagged (`w`: videos per entry)."""
     flagged = calibrated >= threshold
-    m = classification_metrics(y, flagged.astype(np.int64))
-    n = len(y)
-    hits = int(np.sum(flagged & (y == 1)))
+    m = classification_metrics(y, flagged.astype(np.int64), w)
+    weights = np.ones(len(y), dtype=np.int64) if w is None else w
+    n = videos(y, w)
+    hits = videos(y[flagged & (y == 1)], weights[flagged & (y == 1)])
+    misses = videos(y[~flagged & (y == 1)], weights[~flagged & (y == 1)])
     return {
         "threshold": threshold,
         "precision": m["precision"],
         "recall": m["recall"],
-        "flagged_per_10k": PER * int(flagged.sum()) / n,
+        "flagged_per_10k": PER * videos(y[flagged], weights[flagged]) / n,
         "hits_per_10k": PER * hits / n,
-        "misses_per_10k": PER * int(np.sum(~flagged & (y == 1))) / n,
+        "misses_per_10k": PER * misses / n,
     }
 
 
-def threshold_table(y: np.ndarray, calibrated: np.ndarray) -> pl.DataFrame:
-    return pl.DataFrame([at_threshold(y, calibrated, t) for t in CALIBRATED_GRID])
+def threshold_table(
+    y: np.ndarray, calibrated: np.ndarray, w: np.ndarray | None = None
+) -> pl.DataFrame:
+    return pl.DataFrame([at_threshold(y, calibrated, t, w) for t in CALIBRATED_GRID])
 
 
 def recommend(
-    y_train: np.ndarray, p_train: np.ndarray, y_test: np.ndarray, p_test: np.ndarray
+    y_train: np.ndarray,
+    p_train: np.ndarray,
+    y_test: np.ndarray,
+    p_test: np.ndarray,
+    w_train: np.ndarray | None = None,
+    w_test: np.ndarray | None = None,
 ) -> dict:
     """The audit threshold (calibrated scale): the highest grid threshold whose recall on the
     training part is at least AUDIT_RECALL; its figures on the held-out part."""
     fits = [
-        t for t in CALIBRATED_GRID if at_threshold(y_train, p_train, t)["recall"] >= AUDIT_RECALL
+        t
+        for t in CALIBRATED_GRID
+        if at_threshold(y_train, p_train, t, w_train)["recall"] >= AUDIT_RECALL
     ]
     threshold = max(fits) if fits else CALIBRATED_GRID[0]
     return {
@@ -68,6 +84,6 @@ def recommend(
         "videos by verified authors, flagging as few videos as possible",
         "chosen_on": "training part, as split",
         "threshold": threshold,
-        "train": at_threshold(y_train, p_train, threshold),
-        "test": at_threshold(y_test, p_test, threshold),
+        "train": at_threshold(y_train, p_train, threshold, w_train),
+        "test": at_threshold(y_test, p_test, threshold, w_test),
     }

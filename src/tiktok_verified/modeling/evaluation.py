@@ -5,6 +5,8 @@ threshold table per 10,000 videos, and the curves `dvc plots` draws."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
@@ -25,61 +27,98 @@ from tiktok_verified.modeling.metrics import (
     predictions_table,
     prior_corrected,
     roc_table,
+    share,
     threshold_table,
 )
 
 
-def opinion_rule(test: pl.DataFrame, y: np.ndarray, pred: np.ndarray) -> dict | None:
+@dataclass(frozen=True)
+class Scored:
+    """One part's labels `y` and probabilities `p`; `w` videos per entry when the entries are
+    aggregated cells (the Spark engine), else one video each; `opinion` is 1 for an opinion
+    video (None when claim status is not a predictor)."""
+
+    y: np.ndarray
+    p: np.ndarray
+    w: np.ndarray | None = None
+    opinion: np.ndarray | None = None
+
+
+def opinion_flags(frame: pl.DataFrame) -> np.ndarray | None:
+    if "claim_status" not in frame.columns:
+        return None
+    return (frame["claim_status"].cast(pl.String) == "opinion").to_numpy().astype(np.int64)
+
+
+def opinion_rule(test: Scored, pred: np.ndarray) -> dict | None:
     """The rule "flag every opinion video" on the held-out part, and on how many videos it
     agrees with the model's flags; None when claim status is not a predictor."""
-    if "claim_status" not in test.columns:
+    if test.opinion is None:
         return None
-    flags = (test["claim_status"].cast(pl.String) == "opinion").to_numpy().astype(np.int64)
+    flags, w = test.opinion, test.w
+    agree = flags == pred
     return {
-        **classification_metrics(y, flags),
-        "roc_auc": float(roc_auc_score(y, flags)),
-        "agrees_with_model": int(np.sum(flags == pred)),
+        **classification_metrics(test.y, flags, w),
+        "roc_auc": float(roc_auc_score(test.y, flags, sample_weight=w)),
+        "agrees_with_model": int(np.sum(agree)) if w is None else int(np.sum(w[agree])),
     }
 
 
 def evaluate(pipeline: Pipeline, train: pl.DataFrame, test: pl.DataFrame, params: Params):
     """Metrics on the training part (as split, not resampled) and on the held-out part."""
+    return evaluate_scored(
+        Scored(outcome(train), predict_proba(pipeline, train, params)),
+        Scored(outcome(test), predict_proba(pipeline, test, params), None, opinion_flags(test)),
+        params,
+    )
+
+
+def evaluate_scored(train: Scored, test: Scored, params: Params):
+    """metrics.json, confusion_matrix.json, the per-video predictions and the curves, from the
+    two parts' labels and probabilities (either engine)."""
     threshold = params.evaluate.threshold
-    y_train, y_test = outcome(train), outcome(test)
-    p_train = predict_proba(pipeline, train, params)
-    p_test = predict_proba(pipeline, test, params)
-    pred_test = (p_test >= threshold).astype(np.int64)
+    pred_test = (test.p >= threshold).astype(np.int64)
     metrics = {
         "threshold": threshold,
         "resample": params.resample.strategy,
-        "train": all_metrics(y_train, p_train, threshold),
-        "test": all_metrics(y_test, p_test, threshold),
-        "no_skill": {"test": no_skill_metrics(y_train, y_test, threshold)},
-        "opinion_rule": {"test": opinion_rule(test, y_test, pred_test)},
+        "train": all_metrics(train.y, train.p, threshold, train.w),
+        "test": all_metrics(test.y, test.p, threshold, test.w),
+        "no_skill": {"test": no_skill_metrics(train.y, test.y, threshold, train.w, test.w)},
+        "opinion_rule": {"test": opinion_rule(test, pred_test)},
     }
     # Rebalanced fitting shifts every probability towards "verified": log loss and Brier are
     # also given after moving the probabilities back to the training part's verified share.
-    share = float(np.mean(y_train))
-    fitted = fitted_share(params.resample.strategy, y_train)
+    true = share(train.y, train.w)
+    fitted = fitted_share(params.resample.strategy, train.y, train.w)
     calibrated = {}
-    for part, y, proba in (("train", y_train, p_train), ("test", y_test, p_test)):
-        q = calibrated[part] = prior_corrected(proba, fitted, share)
-        metrics[part]["log_loss_prior_corrected"] = float(log_loss(y, q, labels=[0, 1]))
-        metrics[part]["brier_prior_corrected"] = float(brier_score_loss(y, q, labels=[0, 1]))
+    for part, s in (("train", train), ("test", test)):
+        q = calibrated[part] = prior_corrected(s.p, fitted, true)
+        metrics[part]["log_loss_prior_corrected"] = float(
+            log_loss(s.y, q, labels=[0, 1], sample_weight=s.w)
+        )
+        metrics[part]["brier_prior_corrected"] = float(
+            brier_score_loss(s.y, q, labels=[0, 1], sample_weight=s.w)
+        )
     metrics["calibration"] = {
         "fitted_share": fitted,
-        "true_share": share,
+        "true_share": true,
         "recommended": calibration.recommend(
-            y_train, calibrated["train"], y_test, calibrated["test"]
+            train.y, calibrated["train"], test.y, calibrated["test"], train.w, test.w
         ),
     }
     grid = sorted({*THRESHOLD_GRID, threshold})
+    y, p, w = test.y, test.p, test.w
     curves = {
-        "roc": roc_table(y_test, p_test),
-        "precision_recall": precision_recall_table(y_test, p_test),
-        "thresholds": threshold_table(y_test, p_test, grid),
-        "calibration_raw": calibration.curve(y_test, p_test),
-        "calibration": calibration.curve(y_test, calibrated["test"]),
-        "calibrated_thresholds": calibration.threshold_table(y_test, calibrated["test"]),
+        "roc": roc_table(y, p, w),
+        "precision_recall": precision_recall_table(y, p, w),
+        "thresholds": threshold_table(y, p, grid, w),
+        "calibration_raw": calibration.curve(y, p, w),
+        "calibration": calibration.curve(y, calibrated["test"], w),
+        "calibrated_thresholds": calibration.threshold_table(y, calibrated["test"], w),
     }
-    return metrics, confusion(y_test, pred_test), predictions_table(y_test, pred_test), curves
+    return (
+        metrics,
+        confusion(y, pred_test, w),
+        predictions_table(y, pred_test, w),
+        curves,
+    )

@@ -33,16 +33,16 @@ PATHS = {
 
 
 def body(args, params) -> str:
-    if params.engine.name == "spark":  # the same stage on Spark DataFrames
-        from tiktok_verified.engines.spark import stages as spark
+    if params.engine.name == "spark":  # the same stage on Spark DataFrames and MLlib
+        from tiktok_verified.engines.spark.stages import model_results
 
-        return spark.model(args, params)
-    original = pl.read_parquet(args.train_original)
-    pipeline, info = fit(pl.read_parquet(args.train), params)
-    cv = cross_validate(original, params)
-    metrics, matrix, predictions, curves = evaluate(
-        pipeline, original, pl.read_parquet(args.test), params
-    )
+        pipeline, info, cv, evaluated = model_results(args, params)
+    else:
+        original = pl.read_parquet(args.train_original)
+        pipeline, info = fit(pl.read_parquet(args.train), params)
+        cv = cross_validate(original, params)
+        evaluated = evaluate(pipeline, original, pl.read_parquet(args.test), params)
+    metrics, matrix, predictions, curves = evaluated
     model_file.save(pipeline, args.model)
     write_json(args.predictor, {"predictor": {**info, **coefficient_table(pipeline)}})
     write_json(args.cv, cv)

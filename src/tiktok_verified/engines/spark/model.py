@@ -1,7 +1,18 @@
 """The model stage on Spark: MLlib's `LogisticRegression` with scikit-learn's penalty, held-out
-metrics, the confusion matrix, the baselines, calibration and the curves computed in Spark,
-cross-validation on stratified folds; the fitted model saved as the scikit-learn Pipeline it
-equals, so the model file, the report and the notebook are the same for both engines.
+The fitted model is saved as the scikit-learn Pipeline it equals, so the model file, the
+report and the notebook are the same for both engines.
+
+Evaluation: Spark scores every row and reduces each part to cells, one per (label, opinion
+video or not, probability) with its number of videos; the cells are collected and every metric,
+curve, baseline and the confusion matrix is computed by the local engine's code
+(`modeling.evaluation`) with the counts as scikit-learn's `sample_weight`, so the two engines
+cannot differ in definitions. Cells are exact up to `EXACT_ROWS` rows a part; above that the
+probability is floored to a multiple of `CELL` (at most 10⁶ values), which keeps every count at
+the decision thresholds exact (they are multiples of `CELL`) and moves threshold-free metrics by
+less than the cell width.
+
+Cross-validation fits ≤ `evaluate.cv_max_rows` rows (the local engine's cap): a stratified
+sample of that size is collected and cross-validated by `modeling.crossval`, marked so.
 
 The penalty, mapped: scikit-learn minimises C·Σw·loss + l1_ratio·‖β‖₁ + (1 − l1_ratio)/2·‖β‖²
 over the standardized columns (mean and population SD, weighted); dividing by C·Σw gives
@@ -15,14 +26,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import polars as pl
 
 from tiktok_verified.config import Params
 from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.engines.spark.inference import design_exprs
-from tiktok_verified.modeling.calibration import AUDIT_RECALL, CALIBRATED_GRID, PER
-from tiktok_verified.modeling.metrics import THRESHOLD_GRID
 
-EPS = np.finfo(np.float64).eps
+EXACT_ROWS = 5_000_000
+CELL = 1e-6
+#: MLlib's convergence tolerance (relative change of the loss); see `fit`.
+TOL = 1e-9
 
 
 def reg_param(C: float, total_weight: float, penalized: bool) -> float:
@@ -71,7 +84,7 @@ def fit(frame, params: Params):
         regParam=reg_param(m.C, total, m.penalized),
         elasticNetParam=m.l1_ratio,
         maxIter=max(m.max_iter, 100),
-        tol=1e-10,
+        tol=TOL,
         family="binomial",
     ).fit(rows)
     return model, names, means, scales, total
@@ -105,302 +118,93 @@ def as_sklearn(model, names, means, scales, total, params: Params):
     return pipeline
 
 
-def scored(frame, fitted, cfg):
-    """Rows with `p`, the model's probability of verified, and the label."""
+def cells(frame, fitted, cfg, rows: int):
+    """The part's videos as cells (label, opinion flag, probability) -> number of videos."""
     from pyspark.ml.feature import VectorAssembler
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
+    from tiktok_verified.modeling.evaluation import Scored
+
     model, names, means, scales, _ = fitted
     exprs = dict(design_exprs(cfg))
-    keep = [c for c in ("claim_status",) if c in frame.columns]
-    rows = frame.select(
-        Y,
-        *keep,
-        *[((exprs[n] - m) / s).alias(n) for n, m, s in zip(names, means, scales, strict=True)],
-    )
-    rows = VectorAssembler(inputCols=names, outputCol="features").transform(rows)
-    out = model.transform(rows).select(Y, *keep, vector_to_array("probability")[1].alias("p"))
-    return out.withColumn("p", F.col("p").cast("double"))
-
-
-def counts(frame, flag) -> dict:
-    from pyspark.sql import functions as F
-
-    y = F.col(Y) == 1
-    row = frame.select(
-        F.sum((y & flag).cast("long")).alias("tp"),
-        F.sum((~y & flag).cast("long")).alias("fp"),
-        F.sum((y & ~flag).cast("long")).alias("fn"),
-        F.sum((~y & ~flag).cast("long")).alias("tn"),
-    ).first()
-    return {k: int(row[k] or 0) for k in ("tp", "fp", "fn", "tn")}
-
-
-def classification(c: dict) -> dict:
-    tp, fp, fn, tn = c["tp"], c["fp"], c["fn"], c["tn"]
-    n = tp + fp + fn + tn
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    present = [
-        r for r, d in ((tn / (tn + fp) if tn + fp else None, tn + fp), (recall, tp + fn)) if d
+    opinion = "claim_status" in frame.columns
+    flag = [(F.col("claim_status") == "opinion").cast("long").alias("opinion")] if opinion else []
+    standardized = [
+        ((exprs[n] - m) / s).alias(n) for n, m, s in zip(names, means, scales, strict=True)
     ]
-    return {
-        "accuracy": (tp + tn) / n,
-        "balanced_accuracy": float(np.mean(present)),
-        "precision": precision,
-        "recall": recall,
-        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "rows": n,
-    }
-
-
-def ranking(frame, score: str = "p") -> dict:
-    """ROC AUC (ties count one half), average precision (scikit-learn's definition), log loss
-    and Brier score, exactly, from one aggregation per distinct score."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    by = frame.groupBy(score).agg(F.sum(F.col(Y)).alias("pos"), F.sum(1 - F.col(Y)).alias("neg"))
-    down = Window.orderBy(F.col(score).desc()).rowsBetween(Window.unboundedPreceding, 0)
-    cum = by.select(
-        score,
-        "pos",
-        "neg",
-        F.sum("pos").over(down).alias("tp"),
-        F.sum("neg").over(down).alias("fp"),
-    ).toPandas()
-    P, N = cum["pos"].sum(), cum["neg"].sum()
-    # AUC: each positive beats the negatives below it, half the tied ones.
-    below = N - cum["fp"]
-    auc = float((cum["pos"] * (below + cum["neg"] / 2)).sum() / (P * N))
-    precision = cum["tp"] / (cum["tp"] + cum["fp"])
-    ap = float((cum["pos"] / P * precision).sum())
-    p = F.least(F.greatest(F.col(score), F.lit(EPS)), F.lit(1 - EPS))
-    row = frame.select(
-        F.mean(-(F.col(Y) * F.log(p) + (1 - F.col(Y)) * F.log(1 - p))).alias("ll"),
-        F.mean((F.col(score) - F.col(Y)) ** 2).alias("brier"),
-    ).first()
-    return {"roc_auc": auc, "average_precision": ap, "log_loss": row["ll"], "brier": row["brier"]}
-
-
-def all_metrics(frame, threshold: float, score: str = "p") -> dict:
-    from pyspark.sql import functions as F
-
-    return {**classification(counts(frame, F.col(score) >= threshold)), **ranking(frame, score)}
-
-
-def prior_shift(fitted_share: float, true_share: float) -> float:
-    return math.log(true_share / (1 - true_share)) - math.log(fitted_share / (1 - fitted_share))
-
-
-def calibrated(frame, shift: float):
-    from pyspark.sql import functions as F
-
-    p = F.least(F.greatest(F.col("p"), F.lit(1e-15)), F.lit(1 - 1e-15))
-    return frame.withColumn("q", 1 / (1 + F.exp(-(F.log(p / (1 - p)) + F.lit(shift)))))
-
-
-def at_threshold(frame, threshold: float, score: str = "q") -> dict:
-    from pyspark.sql import functions as F
-
-    c = counts(frame, F.col(score) >= threshold)
-    m, n = classification(c), sum(c.values())
-    return {
-        "threshold": threshold,
-        "precision": m["precision"],
-        "recall": m["recall"],
-        "flagged_per_10k": PER * (c["tp"] + c["fp"]) / n,
-        "hits_per_10k": PER * c["tp"] / n,
-        "misses_per_10k": PER * c["fn"] / n,
-    }
-
-
-def threshold_row(frame, threshold: float) -> dict:
-    from pyspark.sql import functions as F
-
-    c = counts(frame, F.col("p") >= threshold)
-    m = classification(c)
-    return {
-        "threshold": threshold,
-        "precision": m["precision"],
-        "recall": m["recall"],
-        "f1": m["f1"],
-        "flagged_share": (c["tp"] + c["fp"]) / m["rows"],
-    }
-
-
-def curve_tables(frame) -> dict:
-    """ROC, precision-recall and the threshold table of the held-out part, from one
-    aggregation per distinct probability (collected: one row per distinct value)."""
-    import polars as pl
-    from pyspark.sql import functions as F
-
-    from tiktok_verified.modeling.metrics import _thin
-
-    cum = (
-        frame.groupBy("p")
-        .agg(F.sum(F.col(Y)).alias("pos"), F.sum(1 - F.col(Y)).alias("neg"))
-        .orderBy(F.col("p").desc())
-        .toPandas()
+    data = VectorAssembler(inputCols=names, outputCol="features").transform(
+        frame.select(Y, *flag, *standardized)
     )
-    tp, fp = cum["pos"].cumsum().to_numpy(), cum["neg"].cumsum().to_numpy()
-    P, N = tp[-1], fp[-1]
-    p = cum["p"].to_numpy()
-    roc = pl.DataFrame(
-        {"fpr": np.r_[0, fp / N], "tpr": np.r_[0, tp / P], "threshold": np.r_[1.0, p]}
+    scored = model.transform(data).select(
+        F.col(Y).cast("long").alias("y"),
+        *(["opinion"] if opinion else []),
+        vector_to_array("probability")[1].cast("double").alias("p"),
     )
-    pr = pl.DataFrame(
-        {
-            "recall": np.r_[tp / P, 0][::-1],
-            "precision": np.r_[tp / (tp + fp), 1][::-1],
-            "threshold": np.r_[p, 1.0][::-1],
-        }
+    if rows > EXACT_ROWS:
+        scored = scored.withColumn("p", F.floor(F.col("p") / CELL) * CELL)
+    keys = ["y", *(["opinion"] if opinion else []), "p"]
+    table = pl.from_arrow(scored.groupBy(*keys).count().toArrow()).sort(keys)
+    return Scored(
+        table["y"].to_numpy(),
+        table["p"].to_numpy(),
+        table["count"].to_numpy(),
+        table["opinion"].to_numpy() if opinion else None,
     )
-    return {"roc": _thin(roc), "precision_recall": _thin(pr)}
 
 
-def evaluate(fitted, train, test, params: Params):
-    """metrics.json, confusion_matrix.json, predictions and curves, as the local engine's."""
-    import polars as pl
+def cv_sample(frame, params: Params) -> tuple[pl.DataFrame, int]:
+    """A stratified sample of the training part (as split) a little above
+    `evaluate.cv_max_rows` rows (`modeling.crossval` cuts it to exactly that), collected; and
+    how many rows the part has."""
     from pyspark.sql import functions as F
 
-    from tiktok_verified.modeling.metrics import LABELS, fitted_share
+    cap, seed = params.evaluate.cv_max_rows, params.base.seed
+    counts = dict(frame.groupBy(Y).count().collect())
+    total = sum(counts.values())
+    if total > cap:
+        fraction = min(1.0, 1.02 * cap / total)  # 9 SDs of margin at 200k rows
+        frame = frame.sampleBy(Y, {k: fraction for k in counts}, seed)
+    return pl.from_arrow(frame.drop(WEIGHT).toArrow()), total
 
-    cfg, t = params.features, params.evaluate.threshold
-    tr, te = scored(train, fitted, cfg), scored(test, fitted, cfg)
-    share = tr.agg(F.mean(Y)).first()[0]
-    fit_share = fitted_share(params.resample.strategy, np.array([share]))
-    metrics = {
-        "threshold": t,
+
+def results(spark, args, params: Params):
+    """(pipeline, predictor info, cv, evaluation) as the local model stage computes them."""
+    from tiktok_verified.modeling.crossval import cross_validate
+    from tiktok_verified.modeling.evaluation import evaluate_scored
+
+    split_rows = {}
+    frames = {}
+    for part, path in (("train", args.train), ("original", args.train_original), ("test", args.test)):
+        frames[part] = spark.read.parquet(str(path))
+    fitted = fit(frames["train"], params)
+    model, total = fitted[0], fitted[4]
+    pipeline = as_sklearn(*fitted, params)
+    for part in ("original", "test"):
+        split_rows[part] = frames[part].count()
+    scored = {part: cells(frames[part], fitted, params.features, split_rows[part]) for part in split_rows}
+    sample, rows = cv_sample(frames["original"], params)
+    cv = cross_validate(sample, params)
+    cv["subsampled_from"] = rows if rows > params.evaluate.cv_max_rows else None
+    cv["computed_on"] = (
+        f"a stratified sample of {cv['rows']} rows collected from Spark, fitted with "
+        "scikit-learn (the local engine's cap, evaluate.cv_max_rows)"
+        if cv["subsampled_from"]
+        else "every row of the training part (collected from Spark), fitted with scikit-learn"
+    )
+    m = params.model
+    info = {
+        "model": m.name,
+        "C": m.C if m.penalized else None,
+        "l1_ratio": m.l1_ratio,
+        "solver": "spark " + ("owlqn" if m.penalized and m.l1_ratio > 0 else "lbfgs"),
         "resample": params.resample.strategy,
-        "train": all_metrics(tr, t),
-        "test": all_metrics(te, t),
-        "no_skill": {"test": all_metrics(te.withColumn("c", F.lit(share)), t, "c")},
-    }
-    c = counts(te, F.col("p") >= t)
-    if "claim_status" in test.columns:
-        opinion = F.col("claim_status") == "opinion"
-        rule = te.withColumn("o", opinion.cast("double"))
-        agree = te.filter((F.col("p") >= t) == opinion).count()
-        metrics["opinion_rule"] = {
-            "test": {
-                **classification(counts(rule, opinion)),
-                "roc_auc": ranking(rule, "o")["roc_auc"],
-                "agrees_with_model": agree,
-            }
-        }
-    else:
-        metrics["opinion_rule"] = {"test": None}
-    shift = prior_shift(fit_share, share)
-    q_tr, q_te = calibrated(tr, shift), calibrated(te, shift)
-    for part, q in (("train", q_tr), ("test", q_te)):
-        r = ranking(q, "q")
-        metrics[part]["log_loss_prior_corrected"] = r["log_loss"]
-        metrics[part]["brier_prior_corrected"] = r["brier"]
-    fits = [g for g in CALIBRATED_GRID if at_threshold(q_tr, g)["recall"] >= AUDIT_RECALL]
-    chosen = max(fits) if fits else CALIBRATED_GRID[0]
-    metrics["calibration"] = {
-        "fitted_share": fit_share,
-        "true_share": share,
-        "recommended": {
-            "use": "bias audit of the claims classifier: find at least 80% of the videos by "
-            "verified authors, flagging as few videos as possible",
-            "chosen_on": "training part, as split",
-            "threshold": chosen,
-            "train": at_threshold(q_tr, chosen),
-            "test": at_threshold(q_te, chosen),
-        },
-    }
-    matrix = {
-        "labels": list(LABELS),
-        "matrix": [[c["tn"], c["fp"]], [c["fn"], c["tp"]]],
-        "rows_are": "actual",
-        "columns_are": "predicted",
-        "true_negative": c["tn"],
-        "false_positive": c["fp"],
-        "false_negative": c["fn"],
-        "true_positive": c["tp"],
-    }
-    labels = te.select(
-        F.when(F.col(Y) == 1, LABELS[1]).otherwise(LABELS[0]).alias("actual"),
-        F.when(F.col("p") >= t, LABELS[1]).otherwise(LABELS[0]).alias("predicted"),
-    )
-    predictions = pl.from_arrow(labels.toArrow())
-    grid = sorted({*THRESHOLD_GRID, t})
-    curves = curve_tables(te)
-    curves["thresholds"] = pl.DataFrame([threshold_row(te, g) for g in grid])
-    curves["calibration_raw"] = calibration_curve(te, "p")
-    curves["calibration"] = calibration_curve(q_te, "q")
-    curves["calibrated_thresholds"] = pl.DataFrame([at_threshold(q_te, g) for g in CALIBRATED_GRID])
-    return metrics, matrix, predictions, curves
-
-
-def calibration_curve(frame, score: str, bins: int = 10):
-    """Observed verified share against the mean probability in `bins` bins of equal counts
-    (edges: exact quantiles of the scores)."""
-    import polars as pl
-    from pyspark.ml.feature import Bucketizer
-    from pyspark.sql import functions as F
-
-    edges = frame.approxQuantile(score, [k / bins for k in range(bins + 1)], 0.0)
-    edges = sorted(set(edges))
-    edges[0], edges[-1] = -float("inf"), float("inf")
-    binned = Bucketizer(splits=edges, inputCol=score, outputCol="bin").transform(frame)
-    rows = binned.groupBy("bin").agg(F.mean(score).alias("predicted"), F.mean(Y).alias("observed"))
-    return pl.from_arrow(rows.orderBy("bin").select("predicted", "observed").toArrow())
-
-
-def cross_validate(spark, train, params: Params) -> dict:
-    """Stratified k-fold CV on the training part as split (≤ cv_max_rows, sampled), the
-    resampling weights computed inside each fold's fitting rows only."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    from tiktok_verified.engines.spark.data import _weights
-
-    cfg, k, seed = params.evaluate, params.evaluate.cv_folds, params.base.seed
-    total = train.count()
-    data = (
-        train.sampleBy(
-            Y, {0: min(1.0, cfg.cv_max_rows / total), 1: min(1.0, cfg.cv_max_rows / total)}, seed
-        )
-        if total > cfg.cv_max_rows
-        else train
-    )  # noqa: E501
-    order = Window.partitionBy(Y).orderBy(F.rand(seed))
-    data = data.withColumn("fold", (F.row_number().over(order) - 1) % k).cache()
-    strategy = "upsample" if params.resample.strategy == "exemplar" else params.resample.strategy
-    per_fold = []
-    for f in range(k):
-        fit_rows = _weights(data.filter(F.col("fold") != f).drop(WEIGHT), strategy)
-        val = data.filter(F.col("fold") == f)
-        fitted = fit(fit_rows, params)
-        m = all_metrics(scored(val, fitted, params.features), cfg.threshold)
-        per_fold.append(
-            {
-                "fold": f,
-                "fit_rows": round(fitted[4]),
-                "validation_rows": m["rows"],
-                "validation_verified": val.filter(F.col(Y) == 1).count(),
-                "converged": True,
-                **m,
-            }
-        )
-    names = [
-        n
-        for n in per_fold[0]
-        if n
-        not in ("fold", "fit_rows", "validation_rows", "validation_verified", "converged", "rows")
-    ]
-    return {
-        "folds": k,
-        "rows": data.count(),
-        "subsampled_from": total if total > cfg.cv_max_rows else None,
-        "resample_inside_folds": strategy,
-        "threshold": cfg.threshold,
-        "mean": {n: float(np.mean([f[n] for f in per_fold])) for n in names},
-        "std": {n: float(np.std([f[n] for f in per_fold], ddof=1)) for n in names},
-        "per_fold": per_fold,
+        "class_weight": "balanced" if params.resample.strategy == "class_weight" else None,
+        "train_rows": round(total),
+        "distinct_rows": frames["train"].count(),
+        "iterations": model.summary.totalIterations,
+        "converged": model.summary.totalIterations < max(m.max_iter, 100),
         "engine": "spark",
+        "reg_param": reg_param(m.C, total, m.penalized),
     }
+    return pipeline, info, cv, evaluate_scored(scored["original"], scored["test"], params)

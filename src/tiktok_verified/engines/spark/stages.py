@@ -109,43 +109,8 @@ def statistics(args, params: Params) -> str:
     return f"inference on {stats['rows']} videos on Spark; assumptions on {note}"
 
 
-def model(args, params: Params) -> str:
-    from tiktok_verified.engines.spark import model as spark_model
-    from tiktok_verified.modeling import model_file
-    from tiktok_verified.modeling.fit import coefficient_table
+def model_results(args, params: Params):
+    from tiktok_verified.engines.spark.model import results
 
     with session(params.engine, "model") as spark:
-        train = spark.read.parquet(str(args.train))
-        original = spark.read.parquet(str(args.train_original))
-        test = spark.read.parquet(str(args.test))
-        fitted = spark_model.fit(train, params)
-        pipeline = spark_model.as_sklearn(*fitted, params)
-        cv = spark_model.cross_validate(spark, original, params)
-        metrics, matrix, predictions, curves = spark_model.evaluate(fitted, original, test, params)
-    model_file.save(pipeline, args.model)
-    info = {
-        "model": params.model.name,
-        "C": params.model.C if params.model.penalized else None,
-        "l1_ratio": params.model.l1_ratio,
-        "solver": "spark lbfgs/owlqn",
-        "resample": params.resample.strategy,
-        "class_weight": None,
-        "train_rows": round(fitted[4]),
-        "distinct_rows": train.count() if False else None,
-        "iterations": int(pipeline.named_steps["classify"].n_iter_[0]),
-        "converged": True,
-        "engine": "spark",
-        "reg_param": spark_model.reg_param(params.model.C, fitted[4], params.model.penalized),
-    }  # noqa: E501
-    write_json(args.predictor, {"predictor": {**info, **coefficient_table(pipeline)}})
-    write_json(args.cv, cv)
-    write_csv(Path(args.plots_dir) / "predictions.csv", predictions)
-    for name, frame in curves.items():
-        write_csv(Path(args.plots_dir) / f"{name}.csv", frame)
-    write_json(args.confusion, matrix)
-    write_json(args.metrics, metrics)
-    t = metrics["test"]
-    return (
-        f"on Spark: held out accuracy {t['accuracy']:.4f}, ROC AUC {t['roc_auc']:.4f} "
-        f"on {t['rows']} rows"
-    )
+        return results(spark, args, params)
