@@ -21,7 +21,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help env repro pipeline test params params-check lint format pr-report pr-compare exp-show plots-template bench
+.PHONY: help env spark-env spark repro pipeline test params params-check lint format pr-report pr-compare exp-show plots-template bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,11 +30,24 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --inexact: a later `make env` keeps pyspark if `make spark-env` added it.
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --inexact --python $(PYTHON)
+	touch $@
+
+$(VENV)/.spark: $(VENV)/.synced
+	$(UV) sync --frozen --inexact --group spark --python $(PYTHON)
 	touch $@
 
 env: $(VENV)/.synced ## create .venv from uv.lock (idempotent)
+
+spark-env: $(VENV)/.spark ## add pyspark (the spark engine) to .venv; Java 17+ comes from the OS
+
+# One command: set up the Spark engine and run the pipeline on it as an experiment; then
+# `dvc metrics diff` compares it with the local engine's committed results.
+spark: spark-env ## set up, then `dvc exp run -S engine=spark` (Spark local[*]; needs Java 17+)
+	@command -v java >/dev/null 2>&1 || { echo "make spark: Spark needs Java 17+ and no java was found; install it (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+	dvc exp run -S engine=spark
 
 repro: env pipeline ## set up, then run the pipeline on the course file at data/raw/, else on the synthetic stand-in
 
@@ -43,7 +56,7 @@ repro: env pipeline ## set up, then run the pipeline on the course file at data/
 pipeline: ## the pipeline alone, in the current environment (used by `repro` and the e2e tests)
 	dvc repro
 
-test: env ## run the whole test suite (unit + end-to-end)
+test: spark-env ## run the whole test suite (unit + end-to-end, the Spark engine's included)
 	$(VENV)/bin/python -m pytest
 
 params: env ## regenerate params.yaml from conf/ (what `dvc exp run` does)
@@ -75,5 +88,5 @@ format: env ## ruff format + autofix
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-bench: env ## time + memory: course file, no-op, model.C change, 1M/10M rows, vs pandas (BENCH_QUICK=1: short)
+bench: spark-env ## time + memory: course file, no-op, model.C change, 1M/10M rows, vs pandas (BENCH_QUICK=1: short)
 	$(VENV)/bin/python -m benchmarks.run

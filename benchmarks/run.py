@@ -63,8 +63,9 @@ PYTHON = sys.executable
 PREDICTOR_JSON = "metrics/predictor.json"
 TIMEOUT_S = 45 * 60
 
-FULL = {"real_repeats": 5, "sizes": {1_000_000: 3, 10_000_000: 3}}
-QUICK = {"real_repeats": 2, "sizes": {1_000_000: 1}}
+FULL = {"real_repeats": 5, "sizes": {1_000_000: 3, 10_000_000: 3}, "spark": [10_000_000]}
+QUICK = {"real_repeats": 2, "sizes": {1_000_000: 1}, "spark": []}
+SPARK_MASTER = "local[2]"
 
 
 def log(message: str) -> None:
@@ -277,6 +278,23 @@ def bench_synthetic(tmp: Path, rows: int, repeats: int, standardize: bool) -> di
     return {"rows": rows, "repeats": repeats, "runs": runs}
 
 
+def bench_spark(tmp: Path, rows: int, master: str = SPARK_MASTER) -> dict:
+    """The same pipeline on `engine=spark` (`master`), once: generate, `make pipeline`. The
+    peak memory is the largest process of the tree, the Spark driver's JVM here."""
+    log(f"{rows:,} synthetic rows on Spark ({master}): generate")
+    s = Scratch(tmp, f"spark-{rows}", csv=None)
+    s.measure(PYTHON, "-m", "tiktok_verified.data.standin", str(RAW), "--rows", str(rows))
+    s.set_param("engine.name", "spark")
+    s.set_param("engine.master", master)
+    pipeline = s.measure("make", "--no-print-directory", "pipeline")
+    result = outcome(s)
+    if result["rows_in"] != rows:
+        raise CommandFailed(f"ingest read {result['rows_in']} rows on Spark, expected {rows}")
+    log(f"  {pipeline.wall_s:.1f} s, peak {pipeline.maxrss_mib:.0f} MiB")
+    s.remove()
+    return {"rows": rows, "master": master, "pipeline": pipeline.summary(), "outcome": result}
+
+
 # --- the machine ----------------------------------------------------------------------------------
 
 
@@ -347,6 +365,7 @@ def plan(args: argparse.Namespace) -> dict:
         "quick": args.quick,
         "real_repeats": base["real_repeats"] if args.repeats_real is None else args.repeats_real,
         "sizes": sizes,
+        "spark": base["spark"] if args.spark_sizes is None else args.spark_sizes,
     }
 
 
@@ -366,6 +385,11 @@ def main(argv: list[str] | None = None) -> int:
         default=parse_sizes(os.environ["BENCH_SIZES"]) if os.environ.get("BENCH_SIZES") else None,
         help="synthetic sizes, e.g. 1m,10m (or BENCH_SIZES); 0 or '' for none",
     )
+    parser.add_argument(
+        "--spark-sizes",
+        type=parse_sizes,
+        help="synthetic sizes run once on engine=spark (local[2]), e.g. 10m; 0 for none",
+    )
     parser.add_argument("--csv", type=Path, help="the course file (default ../shared/data/)")
     parser.add_argument("--out-dir", type=Path, default=BENCH_DIR)
     parser.add_argument("--tmp", type=Path, default=os.environ.get("BENCH_TMP"))
@@ -376,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     # Terminated: unwind, so the running command's session is killed and the scratch removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args.sizes = None if args.sizes is None else [n for n in args.sizes if n > 0]
+    if args.spark_sizes is not None:
+        args.spark_sizes = [n for n in args.spark_sizes if n > 0]
     json_path = args.out_dir / "results.json"
     md_path = args.out_dir / "RESULTS.md"
     if args.report_only:
@@ -410,6 +436,10 @@ def main(argv: list[str] | None = None) -> int:
             _save_partial(json_path, results)
         for rows, repeats in sorted(config["sizes"].items()):
             results["synthetic"][str(rows)] = bench_synthetic(tmp, rows, repeats, standardize)
+            _save_partial(json_path, results)
+        results["spark"] = {}
+        for rows in config["spark"]:
+            results["spark"][str(rows)] = bench_spark(tmp, rows)
             _save_partial(json_path, results)
     results["load_after"] = load_average()
     results["finished"] = dt.datetime.now().isoformat(timespec="seconds")

@@ -147,11 +147,11 @@ def test_opinion_rule_scores_and_agreement():
     assert rule["agrees_with_model"] == 3
     assert (rule["precision"], rule["recall"], rule["accuracy"]) == (0.5, 0.5, 0.5)
     # The same videos as cells with counts (the Spark engine's form): the same figures.
-    cells = evaluation.Scored(
-        np.array([1, 0, 0, 1]), y / 2, np.array([2, 2, 2, 2]), scored.opinion
-    )
+    cells = evaluation.Scored(np.array([1, 0, 0, 1]), y / 2, np.array([2, 2, 2, 2]), scored.opinion)
     assert evaluation.opinion_rule(cells, np.array([1, 0, 1, 1]))["agrees_with_model"] == 6
-    no_claim = evaluation.Scored(y, y / 2, None, evaluation.opinion_flags(test.drop("claim_status")))
+    no_claim = evaluation.Scored(
+        y, y / 2, None, evaluation.opinion_flags(test.drop("claim_status"))
+    )
     assert evaluation.opinion_rule(no_claim, y) is None
 
 

@@ -56,49 +56,45 @@ def read_raw(spark, path: Path, source: str):
     )
 
 
-def _first_bad(frame, condition, column: str, source: str, message: str) -> None:
-    from pyspark.sql import functions as F
-
-    bad = frame.filter(condition).select(LINE, column).orderBy(F.col(LINE).cast("long")).first()
-    if bad is not None:
-        raise InputError(source, f"row #{bad[LINE]}: {bad[column]!r} {message}", column=column)
-
-
 def validate(frame, source: str):
-    """Typed columns, or an InputError naming the first bad row and column."""
+    """Typed columns, or an InputError naming the first bad row (the smallest `#`; the rules'
+    order breaks a tie) and its column. Every rule is checked in one pass over the file."""
     from pyspark.sql import functions as F
 
-    for c in schema.NUMERIC_COLUMNS:
-        given = F.col(c).isNotNull()
-        _first_bad(
-            frame,
-            given & ~F.trim(F.col(c)).rlike(WHOLE_NUMBER),
-            c,
-            source,
-            "is not a whole number",
-        )
-    typed = frame.select(
-        *[
-            F.regexp_replace(F.trim(F.col(c)), r"\.0*$", "").cast("long").alias(c)
-            if c in schema.NUMERIC_COLUMNS
-            else F.col(c)
-            for c in schema.COLUMNS
-        ]
-    )
-    for c in schema.NON_NEGATIVE:
-        _first_bad(typed, F.col(c) < 0, c, source, "is negative; counts and durations must be >= 0")
-    for c, allowed in schema.CATEGORIES.items():
-        _first_bad(
-            typed,
-            F.col(c).isNotNull() & ~F.col(c).isin(*allowed),
-            c,
-            source,
-            f"is not one of {list(allowed)}",
-        )
-    for c in schema.COLUMNS:
-        if c not in schema.NULLABLE:
-            _first_bad(typed, F.col(c).isNull(), c, source, "is missing; it must be filled")
-    return typed
+    typed = {
+        c: F.regexp_replace(F.trim(F.col(c)), r"\.0*$", "").cast("long")
+        if c in schema.NUMERIC_COLUMNS
+        else F.col(c)
+        for c in schema.COLUMNS
+    }
+    rules = [
+        (c, F.col(c).isNotNull() & ~F.trim(F.col(c)).rlike(WHOLE_NUMBER), "is not a whole number")
+        for c in schema.NUMERIC_COLUMNS
+    ]
+    rules += [
+        (c, typed[c] < 0, "is negative; counts and durations must be >= 0")
+        for c in schema.NON_NEGATIVE
+    ]
+    rules += [
+        (c, F.col(c).isNotNull() & ~F.col(c).isin(*allowed), f"is not one of {list(allowed)}")
+        for c, allowed in schema.CATEGORIES.items()
+    ]
+    rules += [
+        (c, F.col(c).isNull(), "is missing; it must be filled")
+        for c in schema.COLUMNS
+        if c not in schema.NULLABLE
+    ]
+    line = F.col(LINE).cast("long")
+    first = frame.select(
+        *[F.min(F.when(bad, line)).alias(f"r{i}") for i, (_, bad, _) in enumerate(rules)]
+    ).first()
+    hits = [(first[f"r{i}"], i) for i in range(len(rules)) if first[f"r{i}"] is not None]
+    if hits:
+        row, i = min(hits)
+        column, _, message = rules[i]
+        value = frame.filter(line == row).select(column).first()[column]
+        raise InputError(source, f"row #{row}: {value!r} {message}", column=column)
+    return frame.select(*[typed[c].alias(c) for c in schema.COLUMNS])
 
 
 def clean(typed, source: str) -> tuple[object, dict]:
@@ -137,8 +133,10 @@ def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: i
             standin.write_csv(path, rows, seed)
             label, where = "synthetic", f"synthetic(rows={rows}, seed={seed})"
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        kept, report = clean(validate(read_raw(spark, path, where), where), where)
+        typed = validate(read_raw(spark, path, where), where).persist()  # read the file once
+        kept, report = clean(typed, where)
         write_parquet(kept, out)
+        typed.unpersist()
     return {"source": label, "path": where, "sha256": digest, **report}
 
 

@@ -157,7 +157,6 @@ def cv_sample(frame, params: Params) -> tuple[pl.DataFrame, int]:
     """A stratified sample of the training part (as split) a little above
     `evaluate.cv_max_rows` rows (`modeling.crossval` cuts it to exactly that), collected; and
     how many rows the part has."""
-    from pyspark.sql import functions as F
 
     cap, seed = params.evaluate.cv_max_rows, params.base.seed
     counts = dict(frame.groupBy(Y).count().collect())
@@ -175,14 +174,20 @@ def results(spark, args, params: Params):
 
     split_rows = {}
     frames = {}
-    for part, path in (("train", args.train), ("original", args.train_original), ("test", args.test)):
+    for part, path in (
+        ("train", args.train),
+        ("original", args.train_original),
+        ("test", args.test),
+    ):
         frames[part] = spark.read.parquet(str(path))
     fitted = fit(frames["train"], params)
     model, total = fitted[0], fitted[4]
     pipeline = as_sklearn(*fitted, params)
     for part in ("original", "test"):
         split_rows[part] = frames[part].count()
-    scored = {part: cells(frames[part], fitted, params.features, split_rows[part]) for part in split_rows}
+    scored = {
+        part: cells(frames[part], fitted, params.features, split_rows[part]) for part in split_rows
+    }
     sample, rows = cv_sample(frames["original"], params)
     cv = cross_validate(sample, params)
     cv["subsampled_from"] = rows if rows > params.evaluate.cv_max_rows else None

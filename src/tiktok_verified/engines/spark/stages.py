@@ -3,8 +3,6 @@ dvc.yaml's outputs and the report are the same whichever engine ran them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tiktok_verified.config import Params
 from tiktok_verified.engines.spark.session import session
 from tiktok_verified.files import write_csv, write_json
