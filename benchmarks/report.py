@@ -406,6 +406,31 @@ def commands_section(results: dict) -> str:
     )
 
 
+def spark_section(spark: dict, synthetic: dict) -> str:
+    """engine=spark beside the local engine at the same sizes (one run each on Spark)."""
+    rows = [
+        "| rows | engine | master | pipeline | peak memory (largest process) | stages |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, block in sorted(spark.items(), key=lambda kv: int(kv[0])):
+        local = synthetic.get(key)
+        if local:
+            runs = local["runs"]
+            rows.append(
+                f"| {fmt_rows(int(key))} | local (×{local['repeats']}) | one process a stage | "
+                f"{fmt_s(_med(runs, 'pipeline', 'wall_s'))} | "
+                f"{fmt_mib(_med(runs, 'pipeline', 'maxrss_mib'))} | |"
+            )
+        stages = block["pipeline"].get("stages", {})
+        per = ", ".join(f"{n} {fmt_s(v['wall_s'])}" for n, v in stages.items())
+        rows.append(
+            f"| {fmt_rows(int(key))} | spark (×1) | {block['master']} | "
+            f"{fmt_s(block['pipeline']['wall_s'])} | {fmt_mib(block['pipeline']['maxrss_mib'])} "
+            f"| {per} |"
+        )
+    return "\n".join(rows)
+
+
 def render(results: dict, findings: str = "") -> str:
     plan = results["plan"]
     sizes = ", ".join(f"{fmt_rows(int(k))} ×{v}" for k, v in plan["sizes"].items()) or "none"
@@ -449,6 +474,13 @@ def render(results: dict, findings: str = "") -> str:
             "## Synthetic data, end to end",
             "",
             synthetic_section(results["synthetic"]),
+            "",
+        ]
+    if results.get("spark"):
+        head += [
+            "## The Spark engine (engine=spark), synthetic data",
+            "",
+            spark_section(results["spark"], results.get("synthetic", {})),
             "",
         ]
     head += ["## Exact commands", "", commands_section(results), ""]

@@ -6,6 +6,8 @@ split, before resampling (one row per video), except where a check is about the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
@@ -34,9 +36,36 @@ def _measured(ok: bool, borderline: bool = False) -> str:
     return "met" if ok else ("borderline" if borderline else "not met")
 
 
-def binary_outcome(features: pl.DataFrame) -> dict:
-    levels = sorted(features[Y].unique().to_list())
-    share = float(features[Y].mean())
+@dataclass(frozen=True)
+class TableFacts:
+    """What the outcome and independence checks read of the whole predictor table: videos per
+    outcome level and how many video ids repeat (the Spark engine computes them in Spark)."""
+
+    counts: dict[int, int]
+    duplicated_video_ids: int
+
+    @classmethod
+    def of(cls, features: pl.DataFrame) -> TableFacts:
+        counts = features.group_by(Y).len()
+        return cls(
+            counts=dict(zip(counts[Y].to_list(), counts["len"].to_list(), strict=True)),
+            duplicated_video_ids=features.height - features[schema.VIDEO_ID].n_unique(),
+        )
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+
+def _facts(features: pl.DataFrame | TableFacts) -> TableFacts:
+    return features if isinstance(features, TableFacts) else TableFacts.of(features)
+
+
+def binary_outcome(features: pl.DataFrame | TableFacts) -> dict:
+    facts = _facts(features)
+    levels = sorted(facts.counts)
+    verified = facts.counts.get(1, 0)
+    share = verified / facts.rows
     binary = levels == [0, 1]
     return {
         "name": "Binary outcome",
@@ -46,14 +75,17 @@ def binary_outcome(features: pl.DataFrame) -> dict:
         "figures": {
             "levels": [schema.CATEGORIES[schema.OUTCOME][v] for v in levels],
             "verified_share": share,
-            "verified": int(features[Y].sum()),
-            "not_verified": int(features.height - features[Y].sum()),
+            "verified": verified,
+            "not_verified": facts.rows - verified,
         },
     }
 
 
-def independence(features: pl.DataFrame, train: pl.DataFrame, test_rows_in_train: int) -> dict:
-    duplicated_videos = features.height - features[schema.VIDEO_ID].n_unique()
+def independence(
+    features: pl.DataFrame | TableFacts, train: pl.DataFrame, test_rows_in_train: int
+) -> dict:
+    facts = _facts(features)
+    duplicated_videos = facts.duplicated_video_ids
     duplicated_in_train = train.height - train[schema.VIDEO_ID].n_unique()
     ok = duplicated_videos == 0 and duplicated_in_train == 0 and test_rows_in_train == 0
     return {
@@ -68,7 +100,7 @@ def independence(features: pl.DataFrame, train: pl.DataFrame, test_rows_in_train
         "author cannot be told apart and may not be independent (the standard errors may then "
         "be too small)",
         "figures": {
-            "rows": features.height,
+            "rows": facts.rows,
             "duplicated_video_ids": duplicated_videos,
             "inference_rows": train.height,
             "duplicated_video_ids_in_inference_rows": duplicated_in_train,
@@ -294,7 +326,7 @@ def sample_size(train: pl.DataFrame, cfg: Features) -> dict:
 
 
 def check_all(
-    features: pl.DataFrame,
+    features: pl.DataFrame | TableFacts,
     train: pl.DataFrame,
     videos: pl.DataFrame,
     cfg: Features,

@@ -45,7 +45,11 @@ def read_raw(spark, path: Path, source: str):
             source, f"missing column(s) {missing}, unexpected column(s) {unknown}", line=1
         )
     fields = [StructField(n or "_index", StringType()) for n in names]
-    raw = spark.read.csv(str(path), header=True, schema=StructType(fields), mode="FAILFAST")
+    # RFC 4180 quoting, as the local reader: a quote inside a quoted field is doubled (Spark's
+    # default escape is a backslash, which would keep both quotes of `""` and the outer ones).
+    raw = spark.read.csv(
+        str(path), header=True, schema=StructType(fields), mode="FAILFAST", quote='"', escape='"'
+    )
     return raw.select(
         *[
             F.when(F.trim(F.col(f"`{c}`")).isin(*schema.NULL_VALUES), None)

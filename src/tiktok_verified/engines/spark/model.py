@@ -101,8 +101,10 @@ def as_sklearn(model, names, means, scales, total, params: Params):
     pipeline = build_pipeline(params.features, params.model, params.base.seed, None)
     scale, classify = pipeline.named_steps["scale"], pipeline.named_steps["classify"]
     feature_names = np.array(names, dtype=object)
-    for step in (scale, classify):
-        step.n_features_in_, step.feature_names_in_ = len(names), feature_names
+    # As fitting on a polars frame leaves them: the scaler knows the names, the classifier
+    # (which sees the scaler's numpy output) only their number.
+    scale.n_features_in_, scale.feature_names_in_ = len(names), feature_names
+    classify.n_features_in_ = len(names)
     scale.n_samples_seen_ = np.int64(round(total))
     if params.model.standardize:
         scale.mean_, scale.scale_ = np.array(means), np.array(scales)

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
+import subprocess
+import warnings
 from contextlib import contextmanager
 
 from tiktok_verified.config import Engine
 from tiktok_verified.errors import PipelineError
 
 SETUP = (
-    "engine=spark needs pyspark (`make spark-env`) and Java 17 "
-    "(Debian: `apt-get install openjdk-17-jre-headless`)"
+    "engine=spark needs pyspark (make spark-env) and Java 17+ "
+    "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
 )
 
 
@@ -22,15 +25,35 @@ def check_available() -> None:
     if importlib.util.find_spec("pyspark") is None:
         raise PipelineError(f"pyspark is not installed; {SETUP}")
     if shutil.which("java") is None:
-        raise PipelineError(f"no `java` on PATH; {SETUP}")
+        raise PipelineError(f"no java on PATH; {SETUP}")
+    major = java_major()
+    if major is not None and major < 17:
+        raise PipelineError(f"java is Java {major}, Spark 4 needs 17 or later; {SETUP}")
+
+
+def java_major() -> int | None:
+    """The major version `java -version` reports (None if it cannot be read)."""
+    try:
+        text = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    except OSError:
+        return None
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', text)
+    if not found:
+        return None
+    major = int(found.group(1))
+    return int(found.group(2) or 0) if major == 1 else major  # "1.8.0" is Java 8
 
 
 @contextmanager
 def session(engine: Engine, app: str):
     """A SparkSession for one stage, stopped when the stage is done."""
     check_available()
-    # Loopback unless told otherwise: Spark would otherwise bind to the first interface.
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if engine.master.startswith("local"):
+        # One machine: bind to loopback (Spark would pick the first interface) unless told.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Data come back through Arrow into polars; pandas is never used, so pyspark's warning
+    # about the installed pandas version is noise.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(f"tiktok_verified.{app}").master(engine.master)

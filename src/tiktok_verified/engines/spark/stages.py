@@ -75,22 +75,22 @@ def statistics(args, params: Params) -> str:
             "marginal": spark_inference.marginal(original, cfg, stats["coefficients"]),
         }
         sample, sampled_from = spark_inference.sample(original, MAX_ROWS, seed)
-        ids = sample.select(schema.VIDEO_ID)
-        videos = pl.from_arrow(
+        ids = spark.createDataFrame(sample.select(schema.VIDEO_ID).to_arrow())
+        videos = pl.from_arrow(  # only the sampled videos come to this machine
             spark.read.parquet(str(args.videos))
             .select(schema.VIDEO_ID, schema.DURATION, *schema.COUNT_COLUMNS)
+            .join(ids, on=schema.VIDEO_ID, how="semi")
             .toArrow()
-        ).join(ids, on=schema.VIDEO_ID)  # noqa: E501
-        outcome = pl.from_arrow(
-            spark.read.parquet(str(args.features)).select(schema.VIDEO_ID, schema.Y).toArrow()
         )
-    report = check_all(outcome, sample, videos, cfg, read_json(args.split_report), seed)
+        facts = spark_inference.table_facts(spark.read.parquet(str(args.features)))
+    report = check_all(facts, sample, videos, cfg, read_json(args.split_report), seed)
     note = (
         f"a sample of {sample.height} rows collected from Spark"
         if sampled_from
         else "every row (collected from Spark)"
     )
     report["computed_on"] = note
+    report["sampled_from"] = sampled_from
     specs = specification.compare_for(sample, videos, cfg, seed)
     specs["computed_on"] = note
     write_json(args.assumptions, report)
