@@ -17,7 +17,7 @@ from tiktok_verified.tools import compose
 from conftest import REPO_ROOT
 
 CONF = REPO_ROOT / "conf"
-SECTIONS = "base, data, evaluate, features, model, resample, split"
+SECTIONS = "base, data, engine, evaluate, features, model, resample, split"
 MODEL_KEYS = "C, l1_ratio, max_iter, name, penalized, solver, standardize"
 
 #: override -> the message (ConfigError from our validation, after Hydra composed it)

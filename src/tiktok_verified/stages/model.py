@@ -34,9 +34,9 @@ PATHS = {
 
 def body(args, params) -> str:
     if params.engine.name == "spark":  # the same stage on Spark DataFrames and MLlib
-        from tiktok_verified.engines.spark.stages import model_results
+        from tiktok_verified.engines.spark.model import stage_results
 
-        pipeline, info, cv, evaluated = model_results(args, params)
+        pipeline, info, cv, evaluated = stage_results(args, params)
     else:
         original = pl.read_parquet(args.train_original)
         pipeline, info = fit(pl.read_parquet(args.train), params)

@@ -31,9 +31,9 @@ PATHS = {
 
 def body(args, params) -> str:
     if params.engine.name == "spark":  # the same stage on Spark DataFrames
-        from tiktok_verified.engines.spark import stages as spark
+        from tiktok_verified.engines.spark.statistics import statistics
 
-        return spark.statistics(args, params)
+        return statistics(args, params)
     original = pl.read_parquet(args.train_original)
     videos = pl.read_parquet(
         args.videos, columns=[schema.VIDEO_ID, schema.DURATION, *schema.COUNT_COLUMNS]

@@ -176,14 +176,3 @@ def sample(frame, rows: int, seed: int):
     return pl.from_arrow(frame.orderBy(schema.VIDEO_ID).toArrow()), (
         total if total > rows else None
     )
-
-
-def table_facts(features):
-    """What the outcome and independence checks read of the whole predictor table."""
-    from pyspark.sql import functions as F
-
-    from tiktok_verified.modeling.assumptions import TableFacts
-
-    counts = {int(r[Y]): int(r["count"]) for r in features.groupBy(Y).count().collect()}
-    distinct = features.select(F.countDistinct(schema.VIDEO_ID)).first()[0]
-    return TableFacts(counts=counts, duplicated_video_ids=sum(counts.values()) - distinct)

@@ -215,3 +215,11 @@ def results(spark, args, params: Params):
         "reg_param": reg_param(m.C, total, m.penalized),
     }
     return pipeline, info, cv, evaluate_scored(scored["original"], scored["test"], params)
+
+
+def stage_results(args, params: Params):
+    """The model stage's body on Spark: `results` in a session of the configured engine."""
+    from tiktok_verified.engines.spark.session import session
+
+    with session(params.engine, "model") as spark:
+        return results(spark, args, params)
