@@ -48,6 +48,29 @@ def _glm_weighted(X: np.ndarray, y: np.ndarray, weights: np.ndarray, names: list
     return result
 
 
+def coefficient_row(
+    b: float, se: float, z: float, p: float, lo: float, hi: float, sd: float, binary: bool
+) -> dict:
+    """One predictor's entry: estimate, SE, z, p, the 95% interval, and the odds ratio per unit
+    and per SD with their intervals (either engine)."""
+    return {
+        "coef": b,
+        "std_err": se,
+        "z": z,
+        "p_value": p,
+        "ci_low": lo,
+        "ci_high": hi,
+        "odds_ratio": math.exp(b),
+        "odds_ratio_ci_low": math.exp(lo),
+        "odds_ratio_ci_high": math.exp(hi),
+        "sd": sd,
+        "odds_ratio_per_sd": math.exp(b * sd),
+        "odds_ratio_per_sd_ci_low": math.exp(lo * sd),
+        "odds_ratio_per_sd_ci_high": math.exp(hi * sd),
+        "binary": binary,
+    }
+
+
 def coefficient_inference(
     frame: pl.DataFrame, features: Features, weights: np.ndarray | None = None
 ) -> dict:
@@ -73,26 +96,19 @@ def coefficient_inference(
     z = np.asarray(result.tvalues)
     p = np.asarray(result.pvalues)
     ci = np.asarray(result.conf_int(alpha=0.05))
-    coefficients = {}
-    for j, name in enumerate(names, start=1):
-        sd = float(sds[j - 1])
-        b, lo, hi = float(params[j]), float(ci[j, 0]), float(ci[j, 1])
-        coefficients[name] = {
-            "coef": b,
-            "std_err": float(se[j]),
-            "z": float(z[j]),
-            "p_value": float(p[j]),
-            "ci_low": lo,
-            "ci_high": hi,
-            "odds_ratio": math.exp(b),
-            "odds_ratio_ci_low": math.exp(lo),
-            "odds_ratio_ci_high": math.exp(hi),
-            "sd": sd,
-            "odds_ratio_per_sd": math.exp(b * sd),
-            "odds_ratio_per_sd_ci_low": math.exp(lo * sd),
-            "odds_ratio_per_sd_ci_high": math.exp(hi * sd),
-            "binary": binary[j - 1],
-        }
+    coefficients = {
+        name: coefficient_row(
+            float(params[j]),
+            float(se[j]),
+            float(z[j]),
+            float(p[j]),
+            float(ci[j, 0]),
+            float(ci[j, 1]),
+            float(sds[j - 1]),
+            binary[j - 1],
+        )  # fmt: skip
+        for j, name in enumerate(names, start=1)
+    }
     return {
         "method": f"{method}, maximum likelihood, no penalty, Wald 95% intervals",
         "rows": int(len(y) if weights is None else np.sum(weights)),

@@ -15,6 +15,7 @@ from tiktok_verified.config import Features
 from tiktok_verified.data import schema
 from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.modeling import design as local_design
+from tiktok_verified.modeling import inference as local_inference
 
 Z_95 = norm.ppf(0.975)
 
@@ -86,24 +87,12 @@ def coefficient_inference(frame, cfg: Features, weighted: bool = False) -> dict:
     llf, llnull = -s.deviance / 2, -s.nullDeviance / 2
     coefficients = {}
     for j, name in enumerate(names, start=1):
-        b, sd = float(params[j]), float(stats[f"sd{j - 1}"] or 0.0)
+        b = float(params[j])
         lo, hi = b - Z_95 * se[j], b + Z_95 * se[j]
-        coefficients[name] = {
-            "coef": b,
-            "std_err": float(se[j]),
-            "z": float(z[j]),
-            "p_value": float(p[j]),
-            "ci_low": lo,
-            "ci_high": hi,
-            "odds_ratio": math.exp(b),
-            "odds_ratio_ci_low": math.exp(lo),
-            "odds_ratio_ci_high": math.exp(hi),
-            "sd": sd,
-            "odds_ratio_per_sd": math.exp(b * sd),
-            "odds_ratio_per_sd_ci_low": math.exp(lo * sd),
-            "odds_ratio_per_sd_ci_high": math.exp(hi * sd),
-            "binary": not stats[f"nb{j - 1}"],
-        }
+        coefficients[name] = local_inference.coefficient_row(
+            b, float(se[j]), float(z[j]), float(p[j]), float(lo), float(hi),
+            float(stats[f"sd{j - 1}"] or 0.0), not stats[f"nb{j - 1}"],
+        )  # fmt: skip
     k = len(names)
     return {
         "method": "Spark GeneralizedLinearRegression (binomial, logit)"
