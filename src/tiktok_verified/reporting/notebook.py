@@ -9,6 +9,8 @@ renders without network access."""
 from __future__ import annotations
 
 import copy
+import sys
+import tempfile
 from html import escape
 from pathlib import Path
 
@@ -35,7 +37,7 @@ def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
     """The notebook with every cell run in a fresh kernel started in `cwd`; a failing cell
     raises nbclient's CellExecutionError, naming the cell."""
     notebook = nbformat.read(source, as_version=4)
-    NotebookClient(
+    client = NotebookClient(
         notebook,
         timeout=TIMEOUT_S,
         kernel_name="python3",
@@ -44,7 +46,19 @@ def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
         # The kernel listens on loopback only; its warning about unencrypted TCP would be
         # printed on every run.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
-    ).execute()
+    )
+    # The kernel's own stderr goes to a file, shown only when execution fails: on a busy
+    # machine ipykernel can log a harmless traceback while its sockets close at shutdown
+    # ("Socket operation on non-socket", seen under a loaded CI run).
+    with tempfile.TemporaryFile() as kernel_log:
+        try:
+            client.execute(stderr=kernel_log)
+        except Exception:
+            kernel_log.seek(0)
+            tail = kernel_log.read().decode(errors="replace")[-3000:].strip()
+            if tail:
+                print(f"notebook kernel's stderr (last lines):\n{tail}", file=sys.stderr)
+            raise
     return deterministic(notebook)
 
 
