@@ -38,14 +38,27 @@ def design_exprs(cfg: Features) -> list:
     return out
 
 
-def assembled(frame, cfg: Features, names: list[str] | None = None):
-    """Rows with a `features` vector of the design columns (all, or `names`) and the label."""
+def assembled(
+    frame,
+    cfg: Features,
+    names: list[str] | None = None,
+    keep: list | None = None,
+    centre: list[float] | None = None,
+    scale: list[float] | None = None,
+):
+    """Rows with a `features` vector of the design columns (all, or `names`; each centred and
+    scaled when `centre`/`scale` are given) and `keep` (default: the label, and the weight
+    where there is one)."""
     from pyspark.ml.feature import VectorAssembler
 
     exprs = dict(design_exprs(cfg))
     names = names or list(exprs)
-    keep = [Y] + ([WEIGHT] if WEIGHT in frame.columns else [])
-    rows = frame.select(*keep, *[exprs[n].alias(n) for n in names])
+    if keep is None:
+        keep = [Y] + ([WEIGHT] if WEIGHT in frame.columns else [])
+    centre = centre or [0.0] * len(names)
+    scale = scale or [1.0] * len(names)
+    columns = [((exprs[n] - m) / s).alias(n) for n, m, s in zip(names, centre, scale, strict=True)]
+    rows = frame.select(*keep, *columns)
     return VectorAssembler(inputCols=names, outputCol="features").transform(rows), names
 
 

@@ -30,7 +30,7 @@ import polars as pl
 
 from tiktok_verified.config import Params
 from tiktok_verified.data.schema import WEIGHT, Y
-from tiktok_verified.engines.spark.inference import design_exprs
+from tiktok_verified.engines.spark.inference import assembled, design_exprs
 
 EXACT_ROWS = 5_000_000
 CELL = 1e-6
@@ -62,18 +62,12 @@ def scaler(frame, names: list[str], exprs: dict, standardize: bool) -> tuple[lis
 def fit(frame, params: Params):
     """(MLlib model, names, means, scales, total weight) on rows with a weight column."""
     from pyspark.ml.classification import LogisticRegression
-    from pyspark.ml.feature import VectorAssembler
     from pyspark.sql import functions as F
 
     exprs = dict(design_exprs(params.features))
     names = list(exprs)
     means, scales = scaler(frame, names, exprs, params.model.standardize)
-    rows = frame.select(
-        Y,
-        WEIGHT,
-        *[((exprs[n] - m) / s).alias(n) for n, m, s in zip(names, means, scales, strict=True)],
-    )
-    rows = VectorAssembler(inputCols=names, outputCol="features").transform(rows)
+    rows, _ = assembled(frame, params.features, names, [Y, WEIGHT], means, scales)
     total = rows.agg(F.sum(WEIGHT)).first()[0]
     m = params.model
     model = LogisticRegression(
@@ -122,22 +116,15 @@ def as_sklearn(model, names, means, scales, total, params: Params):
 
 def cells(frame, fitted, cfg, rows: int):
     """The part's videos as cells (label, opinion flag, probability) -> number of videos."""
-    from pyspark.ml.feature import VectorAssembler
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
     from tiktok_verified.modeling.evaluation import Scored
 
     model, names, means, scales, _ = fitted
-    exprs = dict(design_exprs(cfg))
     opinion = "claim_status" in frame.columns
     flag = [(F.col("claim_status") == "opinion").cast("long").alias("opinion")] if opinion else []
-    standardized = [
-        ((exprs[n] - m) / s).alias(n) for n, m, s in zip(names, means, scales, strict=True)
-    ]
-    data = VectorAssembler(inputCols=names, outputCol="features").transform(
-        frame.select(Y, *flag, *standardized)
-    )
+    data, _ = assembled(frame, cfg, names, [Y, *flag], means, scales)
     scored = model.transform(data).select(
         F.col(Y).cast("long").alias("y"),
         *(["opinion"] if opinion else []),
@@ -174,7 +161,6 @@ def results(spark, args, params: Params):
     from tiktok_verified.modeling.crossval import cross_validate
     from tiktok_verified.modeling.evaluation import evaluate_scored
 
-    split_rows = {}
     frames = {}
     for part, path in (
         ("train", args.train),
@@ -185,12 +171,11 @@ def results(spark, args, params: Params):
     fitted = fit(frames["train"], params)
     model, total = fitted[0], fitted[4]
     pipeline = as_sklearn(*fitted, params)
-    for part in ("original", "test"):
-        split_rows[part] = frames[part].count()
+    sample, rows = cv_sample(frames["original"], params)  # counts the part on the way
+    split_rows = {"original": rows, "test": frames["test"].count()}
     scored = {
         part: cells(frames[part], fitted, params.features, split_rows[part]) for part in split_rows
     }
-    sample, rows = cv_sample(frames["original"], params)
     cv = cross_validate(sample, params)
     cv["subsampled_from"] = rows if rows > params.evaluate.cv_max_rows else None
     cv["computed_on"] = (
