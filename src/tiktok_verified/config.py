@@ -131,9 +131,10 @@ class Model:
     C: float = 1.0
     l1_ratio: float = 0.0
     penalized: bool = True
-    solver: str = "lbfgs"
+    solver: str = "newton-cholesky"
     max_iter: int = 800
-    standardize: bool = False
+    tol: float = 1e-8
+    standardize: bool = True
 
     def __post_init__(self) -> None:
         if not _is_number(self.C) or not self.C > 0:
@@ -150,9 +151,12 @@ class Model:
             )
         if not _is_int(self.max_iter) or self.max_iter < 1:
             _fail("model.max_iter", f"must be a positive integer, got {self.max_iter!r}")
+        if not _is_number(self.tol) or not 0 < self.tol < 1:
+            _fail("model.tol", f"must be a number in (0, 1), got {self.tol!r}")
         if not isinstance(self.standardize, bool):
             _fail("model.standardize", f"must be true or false, got {self.standardize!r}")
         object.__setattr__(self, "C", float(self.C))  # `-S model.C=1` arrives as an int
+        object.__setattr__(self, "tol", float(self.tol))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,17 @@ on the design matrix (modeling.design).
 
 Copies of a row (what upsampling makes) are fitted as one row with a frequency weight: the
 penalised log-likelihood, the scaler's mean and SD, and so the fitted model are the same, with
-a fraction of the rows and memory."""
+a fraction of the rows and memory.
+
+The fitted numbers are then settled to SETTLE_DIGITS significant digits (`settle`), and
+everything downstream (the model file, predictions, metrics) uses the settled model. OpenBLAS
+picks its kernel by CPU (SkylakeX with AVX-512, Haswell/Zen with AVX2, ...), and each kernel
+sums in its own order: the same fit differs in its last bits from one CPU to another (fitted to
+the optimum, newton-cholesky at tolerance 1e-8: by 2.5e-14 relative in the median fit and at
+most 1.5e-12 over a 200-fit C sweep on the course file). Rounding well above that noise and far
+below anything a metric or a standard error can see makes the model file the same bytes on every
+CPU; how often the rounding can still straddle a boundary was measured (0 of 200 fits;
+`python -m benchmarks.kernels`, benchmarks/FINDINGS.md "BLAS kernels")."""
 
 from __future__ import annotations
 
@@ -35,16 +45,41 @@ def build_pipeline(
         l1_ratio=model.l1_ratio,
         solver=model.solver,
         max_iter=model.max_iter,
+        tol=model.tol,
         class_weight=class_weight,
         random_state=seed,
     )
     return Pipeline([("scale", scaler), ("classify", classifier)])
 
 
+#: Significant digits kept of every fitted number (scaler means and scales, coefficients,
+#: intercept). 1e-8 relative is ~10^4 times the largest cross-kernel difference measured and
+#: ~10^-7 of a coefficient's standard error.
+SETTLE_DIGITS = 8
+#: The fitted float arrays of each step that `settle` rounds.
+FITTED = {"scale": ("mean_", "var_", "scale_"), "classify": ("coef_", "intercept_")}
+
+
+def settled(values: np.ndarray, digits: int = SETTLE_DIGITS) -> np.ndarray:
+    """`values` rounded to `digits` significant digits (as `%.{digits}g` prints them)."""
+    flat = [float(f"{v:.{digits}g}") for v in np.asarray(values, dtype=np.float64).ravel()]
+    return np.array(flat, dtype=np.float64).reshape(np.shape(values))
+
+
+def settle(pipeline: Pipeline, digits: int = SETTLE_DIGITS) -> Pipeline:
+    """Round the fitted numbers in place, so that every BLAS kernel saves the same model."""
+    for step, names in FITTED.items():
+        estimator = pipeline.named_steps[step]
+        for name in names:
+            if getattr(estimator, name, None) is not None:
+                setattr(estimator, name, settled(getattr(estimator, name), digits))
+    return pipeline
+
+
 def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
     """Fit the configured pipeline on the training rows (copies of a row as one row with a
-    frequency weight; a `weight` column, as split writes it, gives them); report convergence
-    instead of printing a warning."""
+    frequency weight; a `weight` column, as split writes it, gives them), settle its numbers;
+    report convergence instead of printing a warning."""
     class_weight = "balanced" if params.resample.strategy == "class_weight" else None
     pipeline = build_pipeline(params.features, params.model, params.base.seed, class_weight)
     rows = as_weighted(train)
@@ -54,6 +89,7 @@ def fit(train: pl.DataFrame, params: Params) -> tuple[Pipeline, dict]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         pipeline.fit(X, y, scale__sample_weight=w, classify__sample_weight=w)
+    settle(pipeline)
     classifier = pipeline.named_steps["classify"]
     info = {
         "model": params.model.name,

@@ -90,7 +90,7 @@ def as_sklearn(model, names, means, scales, total, params: Params):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from tiktok_verified.modeling.fit import build_pipeline
+    from tiktok_verified.modeling.fit import build_pipeline, settle
 
     pipeline = build_pipeline(params.features, params.model, params.base.seed, None)
     scale, classify = pipeline.named_steps["scale"], pipeline.named_steps["classify"]
@@ -111,7 +111,7 @@ def as_sklearn(model, names, means, scales, total, params: Params):
     classify.n_iter_ = np.array([model.summary.totalIterations], dtype=np.int32)
     assert isinstance(pipeline, Pipeline) and isinstance(scale, StandardScaler)
     assert isinstance(classify, LogisticRegression)
-    return pipeline
+    return settle(pipeline)
 
 
 def cells(frame, fitted, cfg, rows: int):
