@@ -244,7 +244,7 @@ def test_evaluation_gives_the_local_confusion_matrix_and_metrics(spark, local):
     fitted = spark_model.fit(spark.read.parquet(str(local.train)), params)
     pipeline = spark_model.as_sklearn(*fitted, params)
     cells = {
-        part: spark_model.cells(spark.read.parquet(str(path)), fitted, params.features, 10**4)
+        part: spark_model.cells(spark.read.parquet(str(path)), pipeline, params.features, 10**4)
         for part, path in (("train", local.train_original), ("test", local.test))
     }
     assert cells["test"].w.sum() == local.split.test.height

@@ -114,21 +114,29 @@ def as_sklearn(model, names, means, scales, total, params: Params):
     return settle(pipeline)
 
 
-def cells(frame, fitted, cfg, rows: int):
-    """The part's videos as cells (label, opinion flag, probability) -> number of videos."""
-    from pyspark.ml.functions import vector_to_array
+def cells(frame, pipeline, cfg, rows: int):
+    """The part's videos as cells (label, opinion flag, probability) -> number of videos,
+    scored with the saved model's (settled) numbers, as scikit-learn scores the local engine's
+    rows: p = 1 / (1 + exp(-(b0 + sum_j b_j (x_j - mean_j) / scale_j)))."""
     from pyspark.sql import functions as F
 
     from tiktok_verified.modeling.evaluation import Scored
+    from tiktok_verified.modeling.fit import feature_names
 
-    model, names, means, scales, _ = fitted
+    scale, classify = pipeline.named_steps["scale"], pipeline.named_steps["classify"]
+    names = feature_names(pipeline)
+    centre = scale.mean_ if scale.mean_ is not None else np.zeros(len(names))
+    spread = scale.scale_ if scale.scale_ is not None else np.ones(len(names))
+    exprs = dict(design_exprs(cfg))
+    eta = F.lit(float(classify.intercept_[0]))
+    for name, b, m, s in zip(names, classify.coef_[0], centre, spread, strict=True):
+        eta = eta + F.lit(float(b)) * ((exprs[name] - F.lit(float(m))) / F.lit(float(s)))
     opinion = "claim_status" in frame.columns
     flag = [(F.col("claim_status") == "opinion").cast("long").alias("opinion")] if opinion else []
-    data, _ = assembled(frame, cfg, names, [Y, *flag], means, scales)
-    scored = model.transform(data).select(
+    scored = frame.select(
         F.col(Y).cast("long").alias("y"),
-        *(["opinion"] if opinion else []),
-        vector_to_array("probability")[1].cast("double").alias("p"),
+        *flag,
+        (F.lit(1.0) / (F.lit(1.0) + F.exp(-eta))).alias("p"),
     )
     if rows > EXACT_ROWS:
         scored = scored.withColumn("p", F.floor(F.col("p") / CELL) * CELL)
@@ -174,7 +182,8 @@ def results(spark, args, params: Params):
     sample, rows = cv_sample(frames["original"], params)  # counts the part on the way
     split_rows = {"original": rows, "test": frames["test"].count()}
     scored = {
-        part: cells(frames[part], fitted, params.features, split_rows[part]) for part in split_rows
+        part: cells(frames[part], pipeline, params.features, split_rows[part])
+        for part in split_rows
     }
     cv = cross_validate(sample, params)
     cv["subsampled_from"] = rows if rows > params.evaluate.cv_max_rows else None
