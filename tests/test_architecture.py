@@ -10,6 +10,7 @@ import venv
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tiktok_verified.config import ConfigError
 from tiktok_verified.stages import project_python
@@ -119,7 +120,7 @@ def test_modules_are_small_and_stages_thin():
 
 def test_every_stage_entry_point_uses_the_runner():
     for path in (PACKAGE / "stages").glob("*.py"):
-        if path.name in ("__init__.py", "runner.py"):
+        if path.name in ("__init__.py", "runner.py", "dispatch.py"):
             continue
         text = path.read_text()
         assert "stage_main(" in text and "argparse" not in text, path.name
@@ -189,3 +190,24 @@ def test_a_stage_in_the_wrong_interpreter_re_runs_in_the_project_venv(bare_pytho
     proc = run_with(bare_python, below)
     assert proc.returncode == 0, proc.stderr
     assert "Build the predictor table." in proc.stdout
+
+
+def test_each_engines_code_is_a_dep_only_of_the_runs_that_use_it():
+    """dvc.yaml names no engine file, only the folder of the running engine (templated from
+    params.yaml), so an edit of engines/spark/ leaves a local run up to date and the other way
+    round; and every engine has the module each dispatched stage imports."""
+    import importlib
+
+    from tiktok_verified.tools import stage_deps
+
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    dispatched = stage_deps.engine_stages(REPO_ROOT / "dvc.yaml", REPO_ROOT / "src")
+    assert dispatched == {"ingest", "features", "split", "statistics", "model"}
+    for name, stage in stages.items():
+        engine_deps = [d for d in stage.get("deps", []) if "/engines/" in str(d)]
+        assert engine_deps == ([stage_deps.ENGINE_DEP] if name in dispatched else []), name
+        if name in dispatched:
+            assert "engine" in stage.get("params", []), name
+            for engine in stage_deps.ENGINES:
+                module = importlib.import_module(f"tiktok_verified.engines.{engine}.{name}")
+                assert callable(module.run), (engine, name)

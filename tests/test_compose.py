@@ -60,7 +60,7 @@ def test_overrides_combine_as_with_dvc_exp_run():
 def test_defaults_match_the_course_exemplar(params):
     assert params.model.max_iter == 800 and params.model.C == 1.0
     assert params.model.l1_ratio == 0.0 and params.model.penalized
-    assert params.split.test_size == 0.25 and params.split.stratify
+    assert params.split.test_size == 0.25
     assert params.resample.strategy == "upsample"
     assert "video_like_count" not in params.features.numeric
     assert "text_length" in params.features.text

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from tiktok_verified.data import schema
+from tiktok_verified.data.csv_structure import InputError
 from tiktok_verified.data.features import build_features, cap_upper, iqr_upper_limits
 from tiktok_verified.data.schema import Y
 from tiktok_verified.modeling import resampling as resample
@@ -69,16 +70,52 @@ def test_iqr_cap_matches_the_course_rule():
     assert capped[:8].to_list() == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
-def test_split_is_stratified_seeded_and_disjoint():
+def test_split_is_by_video_id_seeded_disjoint_and_stable_when_rows_are_added():
     frame = build_features(videos(1_000), _features()).collect()
-    train, test = split_rows(frame, 0.25, True, seed=0)
-    assert test.height == 250 and train.height == 750
-    assert test[Y].mean() == pytest.approx(frame[Y].mean(), abs=0.005)
+    train, test = split_rows(frame, 0.25, seed=0)
+    assert train.height + test.height == frame.height
+    assert test.height == pytest.approx(250, abs=3 * (1_000 * 0.25 * 0.75) ** 0.5)
     assert set(train["video_id"]).isdisjoint(test["video_id"])
-    again, _ = split_rows(frame, 0.25, True, seed=0)
+    again, _ = split_rows(frame, 0.25, seed=0)
     assert again.equals(train)
-    other, _ = split_rows(frame, 0.25, True, seed=1)
+    other, _ = split_rows(frame, 0.25, seed=1)
     assert not other.equals(train)
+    # A video's part depends on its id and the seed only: reordered rows, or a version of the
+    # data with more rows, put every video that was already there in the same part.
+    shuffled_train, _ = split_rows(frame.sample(fraction=1.0, shuffle=True, seed=3), 0.25, 0)
+    assert set(shuffled_train["video_id"]) == set(train["video_id"])
+    bigger = build_features(videos(3_000), _features()).collect()
+    assert set(frame["video_id"]) < set(bigger["video_id"])  # the stand-in grows, same ids
+    bigger_train, bigger_test = split_rows(bigger, 0.25, seed=0)
+    assert set(train["video_id"]) <= set(bigger_train["video_id"])
+    assert set(test["video_id"]) <= set(bigger_test["video_id"])
+
+
+def test_the_split_hash_is_pinned():
+    """splitmix64 on the id: the same numbers on every machine and in both engines (the
+    Spark engine runs this very function on Arrow batches)."""
+    from tiktok_verified.modeling import partition
+
+    ids = np.array([7017666017, 8963307283, -1, 0, 2**62 + 5], dtype=np.int64)
+    # splitmix64's published first output for state 0 (Vigna's reference code).
+    assert partition.mix64(np.array([0], dtype=np.uint64))[0] == 0xE220A8397B1DCDAF
+    draws = partition.unit_draw(ids, seed=0, copies=0)
+    assert np.all((draws >= 0) & (draws < 1))
+    np.testing.assert_array_equal(draws, partition.unit_draw(ids[::-1], 0, 0)[::-1])
+    assert not np.array_equal(draws, partition.unit_draw(ids, 1, 0))
+    assert not np.array_equal(draws, partition.unit_draw(ids, 0, 1))
+    # Uniform: 100k ids in 10 equal bins within 5 SDs of 10k each.
+    counts = np.bincount(
+        (partition.unit_draw(np.arange(100_000) * 7919 + 11, 0, 0) * 10).astype(int), minlength=10
+    )
+    assert np.all(np.abs(counts - 10_000) < 5 * 95)
+
+
+def test_split_refuses_a_part_without_a_class():
+    frame = build_features(videos(1_000), _features()).collect()
+    one_verified = pl.concat([frame.filter(pl.col(Y) == 0), frame.filter(pl.col(Y) == 1).head(1)])
+    with pytest.raises(InputError, match="no 'verified' video in the (training|test) part"):
+        split_rows(one_verified, 0.25, seed=0, source="features")
 
 
 def _features():
@@ -146,9 +183,7 @@ def test_caps_are_fitted_on_train_only(params):
     result = make_split(frame, params)
     test = result.test
     cap = result.report["caps"]["video_comment_count"]["upper"]
-    pre_train, _ = split_rows(
-        frame, params.split.test_size, params.split.stratify, params.base.seed
-    )
+    pre_train, _ = split_rows(frame, params.split.test_size, params.base.seed)
     assert cap == pytest.approx(
         iqr_upper_limits(pre_train, ("video_comment_count",), 1.5)["video_comment_count"]["upper"]
     )

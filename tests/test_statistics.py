@@ -403,5 +403,7 @@ def test_assumption_report_on_the_course_file(real_csv, params):
         {p["a"], p["b"]} == {"video_view_count", "video_like_count"}
         for p in mc["pairs_above_threshold_among_all_counts"]
     )
-    assert checks["sample_size"]["figures"]["events"] == 900
+    verified = result.report["class_counts"]["test"]["verified"]
+    assert checks["sample_size"]["figures"]["events"] == 1_200 - verified  # the training part's
+    assert abs(verified - 300) < 3 * (1_200 * 0.25 * 0.75) ** 0.5  # held out at 25% by the hash
     assert all(c["verdict"] in assumptions.VERDICTS and c["rule"] for c in checks.values())

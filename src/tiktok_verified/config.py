@@ -104,13 +104,10 @@ class Features:
 @dataclass(frozen=True)
 class Split:
     test_size: float = 0.25
-    stratify: bool = True
 
     def __post_init__(self) -> None:
         if not _is_number(self.test_size) or not 0 < self.test_size < 1:
             _fail("split.test_size", f"must be a fraction in (0, 1), got {self.test_size!r}")
-        if not isinstance(self.stratify, bool):
-            _fail("split.stratify", f"must be true or false, got {self.stratify!r}")
 
 
 @dataclass(frozen=True)

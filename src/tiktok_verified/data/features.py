@@ -31,12 +31,16 @@ def build_features(videos: pl.LazyFrame | pl.DataFrame, cfg: Features) -> pl.Laz
     )
 
 
+#: The quartiles of the IQR rule, interpolated linearly between order statistics (numpy's and
+#: polars' "linear", Hyndman & Fan's type 7; Spark's exact `percentile` computes the same).
+QUARTILES = (0.25, 0.75)
+
+
 def iqr_upper_limits(frame: pl.DataFrame, columns: tuple[str, ...], factor: float) -> dict:
     """Upper whisker q3 + factor * (q3 - q1) per column (the course's IQR rule)."""
     limits = {}
     for c in columns:
-        q1 = frame[c].quantile(0.25, interpolation="linear")
-        q3 = frame[c].quantile(0.75, interpolation="linear")
+        q1, q3 = (frame[c].quantile(q, interpolation="linear") for q in QUARTILES)
         limits[c] = {"q1": q1, "q3": q3, "upper": q3 + factor * (q3 - q1)}
     return limits
 

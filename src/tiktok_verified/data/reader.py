@@ -265,14 +265,25 @@ def load_source(raw_dir: Path, source_mode: str, synthetic_rows: int, seed: int)
         except OSError as exc:
             raise InputError(str(path), f"cannot read the file ({exc.strerror})") from None
     if source_mode == "auto":
-        print(
-            "\n" + "!" * 78 + f"\n!! WARNING: {path} is absent: running on the SYNTHETIC stand-in"
-            f"\n!! ({synthetic_rows} seeded rows). Metrics are NOT the course file's."
-            "\n!! Place the course file there for real results.\n" + "!" * 78,
-            file=sys.stderr,
-        )
+        warn_synthetic(path, synthetic_rows)
     data = standin.csv_bytes(synthetic_rows, seed)
-    return data, "synthetic", f"synthetic(rows={synthetic_rows}, seed={seed})"
+    return data, "synthetic", synthetic_label(synthetic_rows, seed)
+
+
+def synthetic_label(rows: int, seed: int) -> str:
+    """metrics/data.json's `path` for the stand-in (both engines)."""
+    return f"synthetic(rows={rows}, seed={seed})"
+
+
+def warn_synthetic(path: Path, rows: int) -> None:
+    """The loud warning of a run on the stand-in because the course file is absent (both
+    engines print it)."""
+    print(
+        "\n" + "!" * 78 + f"\n!! WARNING: {path} is absent: running on the SYNTHETIC stand-in"
+        f"\n!! ({rows} seeded rows). Metrics are NOT the course file's."
+        "\n!! Place the course file there for real results.\n" + "!" * 78,
+        file=sys.stderr,
+    )
 
 
 def read_videos(raw_dir: Path, source_mode: str, synthetic_rows: int, seed: int) -> Ingested:

@@ -45,24 +45,30 @@ def joint_test(frame: pl.DataFrame, features: Features, full_llf: float, keep=(O
     column)."""
     X = design(frame, features)
     kept = [c for c in keep if c in X.columns]
-    dropped = [c for c in X.columns if c not in kept]
     y = frame[Y].to_numpy().astype(np.float64)
     restricted = fit_logit(as_array(X.select(kept)), y, kept) if kept else None
-    llf_restricted = float(restricted.llf) if restricted is not None else _null_llf(y)
-    statistic = 2.0 * (full_llf - llf_restricted)
-    df = len(dropped)
+    llf_restricted = (
+        float(restricted.llf) if restricted is not None else null_llf(len(y), float(y.sum()))
+    )
+    return lr_test(full_llf, llf_restricted, kept, [c for c in X.columns if c not in kept])
+
+
+def lr_test(full_llf: float, restricted_llf: float, kept: list, dropped: list) -> dict:
+    """The joint test's record from the two log-likelihoods (both engines write it so)."""
+    statistic = 2.0 * (full_llf - restricted_llf)
     return {
         "tested": dropped,
         "kept": kept,
         "statistic": statistic,
-        "df": df,
-        "p_value": float(chi2.sf(statistic, df)),
+        "df": len(dropped),
+        "p_value": float(chi2.sf(statistic, len(dropped))),
     }
 
 
-def _null_llf(y: np.ndarray) -> float:
-    p = float(np.mean(y))
-    return float(np.sum(y * math.log(p) + (1 - y) * math.log(1 - p)))
+def null_llf(rows: float, positives: float) -> float:
+    """Log-likelihood of the intercept-only model: the restricted model when nothing is kept."""
+    p = positives / rows
+    return float(positives * math.log(p) + (rows - positives) * math.log(1 - p))
 
 
 def _groups(features: Features, names: list[str]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ import polars as pl
 
 from tiktok_verified.data import schema
 from tiktok_verified.data.schema import WEIGHT, Y
+from tiktok_verified.modeling.partition import downsample_keep, upsample_draws
 
 
 def _class_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -22,26 +23,26 @@ def _class_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return frame.filter(pl.col(Y) == minority_label), frame.filter(pl.col(Y) != minority_label)
 
 
-def _upsample_draws(frame: pl.DataFrame, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
-    """The minority rows and which of them upsampling copies (indices, with replacement),
-    so that both classes end with the majority's count."""
+def _copies(frame: pl.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each row is of the minority class, and each minority row's number of copies
+    after upsampling (`partition.upsample_draws`: drawn by video id, not by row order)."""
     minority, majority = _class_rows(frame)
-    rng = np.random.default_rng(seed)
-    return minority, rng.integers(0, minority.height, majority.height - minority.height)
+    is_minority = (frame[Y] == minority[Y][0]).to_numpy()
+    return is_minority, upsample_draws(minority[schema.VIDEO_ID].to_numpy(), majority.height, seed)
 
 
 def upsample(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
     """Draw minority rows with replacement until both classes have the majority's count."""
-    minority, extra = _upsample_draws(frame, seed)
-    return pl.concat([frame, minority[extra]])
+    is_minority, copies = _copies(frame, seed)
+    minority = frame.filter(pl.Series(is_minority))
+    return pl.concat([frame, minority[np.repeat(np.arange(minority.height), copies - 1)]])
 
 
 def downsample(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
     """Keep a random subset of majority rows the size of the minority class."""
     minority, majority = _class_rows(frame)
-    rng = np.random.default_rng(seed)
-    keep = np.sort(rng.choice(majority.height, minority.height, replace=False))
-    return pl.concat([majority[keep], minority])
+    keep = downsample_keep(majority[schema.VIDEO_ID].to_numpy(), minority.height, seed)
+    return pl.concat([majority.filter(pl.Series(keep)), minority])
 
 
 def apply(frame: pl.DataFrame, strategy: str, seed: int) -> pl.DataFrame:
@@ -74,10 +75,9 @@ def weighted(frame: pl.DataFrame, strategy: str, seed: int) -> pl.DataFrame:
     """`collapse_copies(apply(frame, strategy, seed))`, without making the copies: the same
     draws, the same rows in the same order, the same weights."""
     if strategy == "upsample":
-        minority, extra = _upsample_draws(frame, seed)
+        is_minority, copies = _copies(frame, seed)
         weights = np.ones(frame.height)
-        is_minority = (frame[Y] == minority[Y][0]).to_numpy()
-        weights[is_minority] += np.bincount(extra, minlength=minority.height)
+        weights[is_minority] = copies
         return frame.with_columns(pl.Series(WEIGHT, weights))
     if strategy in ("downsample", "none", "class_weight"):  # no row twice
         return apply(frame, strategy, seed).with_columns(pl.lit(1.0).alias(WEIGHT))

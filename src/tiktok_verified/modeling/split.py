@@ -1,5 +1,6 @@
-"""Split: stratified, seeded train/test split; outlier caps fitted on train and applied to
-both; resampling of the TRAIN part only (the `exemplar` protocol excepted, on purpose)."""
+"""Split: the seeded hash split of `partition` (the same on both engines); outlier caps fitted
+on train and applied to both; resampling of the TRAIN part only (the `exemplar` protocol
+excepted, on purpose)."""
 
 from __future__ import annotations
 
@@ -14,46 +15,55 @@ from tiktok_verified.data.csv_structure import InputError
 from tiktok_verified.data.features import cap_upper, iqr_upper_limits
 from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.modeling import resampling
+from tiktok_verified.modeling.partition import held_out
 
 
-def _check_classes(y: np.ndarray, source: str) -> None:
-    """A stratified split needs two videos of each class (scikit-learn's own message names
-    neither the class nor the file)."""
-    counts = np.bincount(y.astype(np.int64), minlength=2)
-    for label, count in zip((schema.NEGATIVE, schema.POSITIVE), counts[:2], strict=True):
-        if count < 2:
-            raise InputError(
-                source,
-                f"a stratified split needs at least 2 videos of each class; {label!r} has {count}",
-                column=schema.OUTCOME,
-            )
+def _check_parts(train: pl.DataFrame, test: pl.DataFrame, source: str) -> None:
+    """Each part needs videos of both classes (a tiny or one-sided file can leave a part
+    without one)."""
+    for part, frame in (("training", train), ("test", test)):
+        counts = np.bincount(frame[Y].to_numpy().astype(np.int64), minlength=2)
+        for label, count in zip((schema.NEGATIVE, schema.POSITIVE), counts[:2], strict=True):
+            if count < 1:
+                raise InputError(
+                    source,
+                    f"the split leaves no {label!r} video in the {part} part "
+                    f"({frame.height} videos); more data, or another split.test_size, is needed",
+                    column=schema.OUTCOME,
+                )
 
 
 def split_rows(
-    frame: pl.DataFrame, test_size: float, stratify: bool, seed: int, source: str = "features"
+    frame: pl.DataFrame, test_size: float, seed: int, source: str = "features"
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """scikit-learn's `train_test_split` (stratified on the outcome, seeded); the row order
-    within each part follows the input."""
-    from sklearn.model_selection import train_test_split
+    """The seeded hash split (`partition.held_out`): a video's part depends only on its id and
+    the seed; copies of a video (the exemplar protocol's) are numbered, so each draws its own
+    part. The row order within each part follows the input."""
+    copies = frame.select(pl.int_range(pl.len()).over(schema.VIDEO_ID)).to_series().to_numpy()
+    test = held_out(frame[schema.VIDEO_ID].to_numpy(), seed, test_size, copies)
+    train_part, test_part = frame.filter(pl.Series(~test)), frame.filter(pl.Series(test))
+    _check_parts(train_part, test_part, source)
+    return train_part, test_part
 
-    y = frame[Y].to_numpy()
-    if stratify:
-        _check_classes(y, source)
-    try:
-        train_idx, test_idx = train_test_split(
-            np.arange(frame.height),
-            test_size=test_size,
-            stratify=y if stratify else None,
-            random_state=seed,
-        )
-    except ValueError as exc:
-        raise InputError(source, f"cannot split {frame.height} rows: {exc}") from None
-    return frame[np.sort(train_idx)], frame[np.sort(test_idx)]
+
+def test_shares(frame: pl.DataFrame, test: pl.DataFrame) -> dict[str, float]:
+    """The share of each class's rows that the split held out (test_size in expectation)."""
+    total, held = (
+        np.bincount(f[Y].to_numpy().astype(np.int64), minlength=2) for f in (frame, test)
+    )
+    labels = (schema.NEGATIVE, schema.POSITIVE)
+    return {
+        label: float(held[k] / total[k]) if total[k] else None for k, label in enumerate(labels)
+    }
 
 
 def stratified_sample(frame: pl.DataFrame, max_rows: int, seed: int) -> pl.DataFrame:
-    """A seeded sample of at most `max_rows` rows with the outcome's class shares kept
-    (scikit-learn's `train_test_split`); row order follows the input."""
+    """The rows in video id order, cut to a seeded sample of at most `max_rows` rows with the
+    outcome's class shares kept (scikit-learn's `train_test_split`).
+
+    By id, not as given: what is drawn from it (the sample, cross-validation's folds) must not
+    depend on the order in which an engine holds the rows."""
+    frame = frame.sort(schema.VIDEO_ID)
     if frame.height <= max_rows:
         return frame
     from sklearn.model_selection import train_test_split
@@ -85,7 +95,7 @@ def make_split(features: pl.DataFrame, params: Params, source: str = "features")
         # The course exemplar's protocol: upsample the whole table, then split. Duplicated
         # minority rows land on both sides; kept only to show how much that inflates metrics.
         rows = resampling.upsample(features, seed)
-    train, test = split_rows(rows, params.split.test_size, params.split.stratify, seed, source)
+    train, test = split_rows(rows, params.split.test_size, seed, source)
     limits = iqr_upper_limits(train, params.features.cap_iqr, params.features.iqr_factor)
     capped = {
         c: {
@@ -108,6 +118,7 @@ def make_split(features: pl.DataFrame, params: Params, source: str = "features")
     report = {
         "resample": strategy,
         "test_size": params.split.test_size,
+        "test_share": test_shares(rows, test),
         "rows": {
             # One row per training video: what inference, diagnostics and CV use.
             "train_before_resample": train_before.height,

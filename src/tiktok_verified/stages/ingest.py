@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from tiktok_verified.data.reader import read_videos
-from tiktok_verified.files import write_json, write_parquet
+from tiktok_verified.stages.dispatch import engine_module
 from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
@@ -17,20 +16,7 @@ PATHS = {
 
 
 def body(args, params) -> str:
-    if params.engine.name == "spark":  # the same stage on Spark DataFrames
-        from tiktok_verified.engines.spark import stages as spark
-
-        return spark.ingest(args, params)
-    videos = read_videos(
-        args.raw_dir, params.data.source, params.data.synthetic_rows, params.base.seed
-    )
-    write_parquet(args.out, videos.frame)
-    write_json(args.metrics, videos.report)
-    r = videos.report
-    return (
-        f"{r['source']} data, {r['rows_in']} rows in, {r['rows_kept']} kept, "
-        f"classes {r['class_counts']}"
-    )
+    return engine_module(params, "ingest").run(args, params)
 
 
 main = stage_main("ingest", "Ingest the raw CSV into validated parquet.", body, PATHS)

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import sys
 
-import polars as pl
-
 from tiktok_verified.files import write_csv, write_json
 from tiktok_verified.modeling import model_file
-from tiktok_verified.modeling.crossval import cross_validate
-from tiktok_verified.modeling.evaluation import evaluate
-from tiktok_verified.modeling.fit import coefficient_table, fit
+from tiktok_verified.modeling.fit import coefficient_table
+from tiktok_verified.stages.dispatch import engine_module
 from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
@@ -33,15 +30,7 @@ PATHS = {
 
 
 def body(args, params) -> str:
-    if params.engine.name == "spark":  # the same stage on Spark DataFrames and MLlib
-        from tiktok_verified.engines.spark.model import stage_results
-
-        pipeline, info, cv, evaluated = stage_results(args, params)
-    else:
-        original = pl.read_parquet(args.train_original)
-        pipeline, info = fit(pl.read_parquet(args.train), params)
-        cv = cross_validate(original, params)
-        evaluated = evaluate(pipeline, original, pl.read_parquet(args.test), params)
+    pipeline, info, cv, evaluated = engine_module(params, "model").run(args, params)
     metrics, matrix, predictions, curves = evaluated
     model_file.save(pipeline, args.model)
     write_json(args.predictor, {"predictor": {**info, **coefficient_table(pipeline)}})

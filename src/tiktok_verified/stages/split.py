@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import sys
 
-import polars as pl
-
-from tiktok_verified.files import write_json, write_parquet
-from tiktok_verified.modeling.split import make_split
+from tiktok_verified.stages.dispatch import engine_module
 from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
@@ -21,17 +18,7 @@ PATHS = {
 
 
 def body(args, params) -> str:
-    if params.engine.name == "spark":  # the same stage on Spark DataFrames
-        from tiktok_verified.engines.spark import stages as spark
-
-        return spark.split(args, params)
-    result = make_split(pl.read_parquet(args.features), params, str(args.features))
-    write_parquet(args.train, result.train)
-    write_parquet(args.train_original, result.train_original)
-    write_parquet(args.test, result.test)
-    write_json(args.report, result.report)
-    rows = result.report["rows"]
-    return f"train {rows['train']} rows ({result.report['resample']}), test {rows['test']} rows"
+    return engine_module(params, "split").run(args, params)
 
 
 main = stage_main("split", "Split, cap outliers, resample train.", body, PATHS)

@@ -8,7 +8,12 @@ A stage's code is its entry module (`python -m tiktok_verified.<module>` in its 
 transitively, every module of the package it imports, at module level or inside a function,
 with the `__init__.py` of every package on the way (Python runs those too) unless it holds no
 code (a docstring and constants only), and the imports of the code cells of any notebook the
-stage depends on. dvc.yaml must list exactly these files as the stage's `src/` deps, so an edit
+stage depends on. A stage whose entry module picks its engine at run time
+(`stages.dispatch.engine_module`) runs `tiktok_verified.engines.<engine>.<stage>`: its deps are the
+shared modules that any engine's module for it imports (never a file under engines/), and the
+one templated folder `src/tiktok_verified/engines/${engine.name}`, which DVC resolves from
+params.yaml, so editing one engine's code never makes another engine's run stale. dvc.yaml must
+list exactly these files as the stage's `src/` deps, so an edit
 reruns exactly the stages whose code it can change; tests/test_architecture.py fails when it
 does not. (Every dep is an entry in dvc.lock that DVC parses on every command: leaving out the
 files that cannot change what a stage does keeps `dvc exp run` faster.)
@@ -27,6 +32,10 @@ import yaml
 
 PACKAGE = "tiktok_verified"
 SRC = Path("src")
+ENGINES = ("local", "spark")
+#: The dep that stands for the running engine's own code (DVC templating, from params.yaml).
+ENGINE_DEP = f"{SRC}/{PACKAGE}/engines/${{engine.name}}"
+DISPATCH = "engine_module("
 MODULE_IN_CMD = re.compile(rf"-m\s+({PACKAGE}(?:\.\w+)+)")
 
 
@@ -88,11 +97,9 @@ def with_parents(module: str) -> list[str]:
     return [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
 
 
-def code_of(entry: str, src: Path = SRC, notebooks: tuple[Path, ...] = ()) -> set[Path]:
-    """Every file of the package that running `python -m entry` executes (and the code cells
-    of `notebooks`), but `__init__.py` files that hold no code."""
+def _walk(entries: list[str], src: Path) -> set[str]:
     seen: set[str] = set()
-    todo = [entry, *(m for nb in notebooks for m in imported_modules(nb, src))]
+    todo = list(entries)
     while todo:
         for module in with_parents(todo.pop()):
             if module in seen:
@@ -102,8 +109,43 @@ def code_of(entry: str, src: Path = SRC, notebooks: tuple[Path, ...] = ()) -> se
             if path is None:
                 raise ValueError(f"{module}: no such module under {src}")
             todo.extend(imported_modules(path, src))
+    return seen
+
+
+def code_of(entry: str, src: Path = SRC, notebooks: tuple[Path, ...] = ()) -> set[Path]:
+    """Every file of the package that running `python -m entry` executes (and the code cells
+    of `notebooks`), but `__init__.py` files that hold no code. For a stage that dispatches to
+    an engine, the shared modules any engine's module for it imports, and no engine file (the
+    templated ENGINE_DEP stands for those)."""
+    seen = _walk([entry, *(m for nb in notebooks for m in imported_modules(nb, src))], src)
+    entry_path = module_path(entry, src)
+    if entry_path is not None and DISPATCH in entry_path.read_text(encoding="utf-8"):
+        stage = entry.rsplit(".", 1)[-1]
+        seen |= _walk([f"{PACKAGE}.engines.{e}.{stage}" for e in ENGINES], src)
+        seen = {m for m in seen if not m.startswith(f"{PACKAGE}.engines.")}
     files = {module_path(m, src) for m in seen}
     return {f for f in files if f.name != "__init__.py" or holds_code(f)}
+
+
+def engine_stages(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> set[str]:
+    """The stages whose entry module picks its engine at run time."""
+    out = set()
+    for name, entry in stage_entries(dvc_yaml).items():
+        path = module_path(entry, src)
+        if path is not None and DISPATCH in path.read_text(encoding="utf-8"):
+            out.add(name)
+    return out
+
+
+def derived_deps(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> dict[str, list[str]]:
+    """Each stage's `src/` deps as dvc.yaml must list them."""
+    notebooks = stage_notebooks(dvc_yaml)
+    dispatched = engine_stages(dvc_yaml, src)
+    return {
+        name: sorted(map(str, code_of(entry, src, notebooks[name])))
+        + ([ENGINE_DEP] if name in dispatched else [])
+        for name, entry in stage_entries(dvc_yaml).items()
+    }
 
 
 def stage_notebooks(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, tuple[Path, ...]]:
@@ -137,14 +179,13 @@ def listed_code(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> dict[str,
 
 def differences(dvc_yaml: Path = Path("dvc.yaml"), src: Path = SRC) -> dict[str, dict]:
     """Per stage whose code differs from its listed deps: {"missing": [...], "extra": [...]}."""
-    listed = listed_code(dvc_yaml, src)
-    notebooks = stage_notebooks(dvc_yaml)
+    listed = {k: set(map(str, v)) for k, v in listed_code(dvc_yaml, src).items()}
     out = {}
-    for name, entry in stage_entries(dvc_yaml).items():
-        derived = code_of(entry, src, notebooks[name])
+    for name, paths in derived_deps(dvc_yaml, src).items():
+        derived = set(paths)
         missing, extra = derived - listed[name], listed[name] - derived
         if missing or extra:
-            out[name] = {"missing": sorted(map(str, missing)), "extra": sorted(map(str, extra))}
+            out[name] = {"missing": sorted(missing), "extra": sorted(extra)}
     return out
 
 
@@ -190,11 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write them into dvc.yaml")
     parser.add_argument("--dvc-yaml", type=Path, default=Path("dvc.yaml"))
     args = parser.parse_args(argv)
-    notebooks = stage_notebooks(args.dvc_yaml)
-    derived = {
-        name: sorted(map(str, code_of(entry, SRC, notebooks[name])))
-        for name, entry in stage_entries(args.dvc_yaml).items()
-    }
+    derived = derived_deps(args.dvc_yaml)
     if args.print:
         for name, paths in derived.items():
             print(f"{name}:")

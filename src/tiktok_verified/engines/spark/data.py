@@ -18,7 +18,12 @@ from pathlib import Path
 from tiktok_verified.config import Params
 from tiktok_verified.data import schema, standin
 from tiktok_verified.data.csv_structure import InputError
-from tiktok_verified.data.reader import INDEX_NAMES, WHOLE_NUMBER
+from tiktok_verified.data.reader import (
+    INDEX_NAMES,
+    WHOLE_NUMBER,
+    synthetic_label,
+    warn_synthetic,
+)
 from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.engines.spark.files import write_parquet
 
@@ -52,7 +57,9 @@ def read_raw(spark, path: Path, source: str):
     )
     return raw.select(
         *[
-            F.when(F.trim(F.col(f"`{c}`")).isin(*schema.NULL_VALUES), None)
+            # A missing value is one of the spellings exactly, as the local reader reads it
+            # (polars' `null_values`): " NA " is a value, and an invalid one in a count.
+            F.when(F.col(f"`{c}`").isin(*schema.NULL_VALUES), None)
             .otherwise(F.col(f"`{c}`"))
             .alias(c)
             for c in schema.COLUMNS
@@ -89,6 +96,14 @@ def validate(frame, source: str):
         if c not in schema.NULLABLE
     ]
     line = F.col(LINE).cast("long")
+    unnumbered = frame.filter(F.col(LINE).isNull()).select(schema.VIDEO_ID).first()
+    if unnumbered is not None:  # the local reader refuses it too (a required column)
+        raise InputError(
+            source,
+            f"the row of video_id {unnumbered[0]!r} has no '#': missing value; this column "
+            f"must be filled in every row (only {', '.join(schema.NULLABLE)} may be missing)",
+            column=LINE,
+        )
     first = frame.select(
         *[F.min(F.when(bad, line)).alias(f"r{i}") for i, (_, bad, _) in enumerate(rules)]
     ).first()
@@ -133,9 +148,11 @@ def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: i
         if source_mode == "auto" and path.is_file():
             label, where = "real", str(path)
         else:
+            if source_mode == "auto":
+                warn_synthetic(path, rows)
             path = Path(tmp) / schema.RAW_NAME
             standin.write_csv(path, rows, seed)
-            label, where = "synthetic", f"synthetic(rows={rows}, seed={seed})"
+            label, where = "synthetic", synthetic_label(rows, seed)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         typed = validate(read_raw(spark, path, where), where).persist()  # read the file once
         kept, report = clean(typed, where)
@@ -164,43 +181,104 @@ def features(spark, videos: Path, out: Path, cfg) -> int:
     return spark.read.parquet(str(out)).count()
 
 
-def _weights(frame, strategy: str):
-    """The resampled training part as a weight column: each row stands for the expected
-    number of its copies (upsample: minority rows weigh majority/minority; downsample:
-    majority rows minority/majority; class_weight: scikit-learn's "balanced" weights)."""
+def _by_video(spark, ids, column: str, values):
+    """A two-column frame (video_id, column) from driver-side arrays, for a join."""
+    import pyarrow as pa
+
+    table = pa.table({schema.VIDEO_ID: pa.array(ids, pa.int64()), column: pa.array(values)})
+    return spark.createDataFrame(table)
+
+
+def _weights(spark, frame, strategy: str, seed: int):
+    """The resampled training part as a weight column, with the local engine's draws
+    (`partition.upsample_draws` / `downsample_keep`: a class's video ids are collected, drawn
+    by id order on the driver, and joined back): the same rows and the same weights."""
     from pyspark.sql import functions as F
+
+    from tiktok_verified.modeling.partition import downsample_keep, upsample_draws
 
     counts = dict(frame.groupBy(Y).count().collect())
     n0, n1 = counts.get(0, 0), counts.get(1, 0)
-    minority = 1 if n1 <= n0 else 0
-    small, large = min(n0, n1), max(n0, n1)
-    if strategy == "upsample":
-        w = {minority: large / small, 1 - minority: 1.0}
-    elif strategy == "downsample":
-        w = {minority: 1.0, 1 - minority: small / large}
-    elif strategy == "class_weight":
-        w = {0: (n0 + n1) / (2 * n0), 1: (n0 + n1) / (2 * n1)}
-    elif strategy == "none":
-        w = {0: 1.0, 1: 1.0}
-    else:
+    if min(n0, n1) == 0:
+        raise InputError("features", "resampling needs both classes in the training part")
+    minority = 1 if (n1, 1) < (n0, 0) else 0  # as resampling._class_rows breaks a tie
+    if strategy in ("none", "class_weight"):  # class_weight: scikit-learn's, in the fit
+        return frame.withColumn(WEIGHT, F.lit(1.0))
+    if strategy not in ("upsample", "downsample"):
         raise InputError("params", f"resample={strategy} is a local-engine comparison only")
-    return frame.withColumn(WEIGHT, F.when(F.col(Y) == 1, w[1]).otherwise(w[0]))
+    drawn = 1 - minority if strategy == "downsample" else minority
+    ids = [r[0] for r in frame.filter(F.col(Y) == drawn).select(schema.VIDEO_ID).collect()]
+    if strategy == "upsample":
+        copies = upsample_draws(ids, max(n0, n1), seed).astype(float)
+        extra = _by_video(spark, ids, WEIGHT, copies)
+        return frame.join(extra, schema.VIDEO_ID, "left").fillna(1.0, subset=[WEIGHT])
+    keep = downsample_keep(ids, min(n0, n1), seed)
+    kept = _by_video(spark, ids, "_keep", keep)
+    out = frame.join(kept, schema.VIDEO_ID, "left")
+    return (
+        out.filter(F.col("_keep").isNull() | F.col("_keep"))
+        .drop("_keep")
+        .withColumn(WEIGHT, F.lit(1.0))
+    )
+
+
+def _parts(frame, seed: int, test_size: float):
+    """`frame` with a boolean `_test` column: `partition.held_out`, run on Arrow batches by
+    Spark's Python workers (the local engine's function, not a copy of it)."""
+    from pyspark.sql.types import BooleanType, StructField, StructType
+
+    def mark(batches):
+        import pyarrow as pa
+
+        from tiktok_verified.modeling.partition import held_out
+
+        for batch in batches:
+            ids = batch.column(schema.VIDEO_ID).to_numpy(zero_copy_only=False)
+            yield batch.append_column("_test", pa.array(held_out(ids, seed, test_size, 0)))
+
+    out = StructType([*frame.schema.fields, StructField("_test", BooleanType(), False)])
+    return frame.mapInArrow(mark, out)
+
+
+def _check_parts(by_class: dict[int, tuple[int, int]], source: str) -> None:
+    """Both classes in both parts, as `modeling.split` checks it (the same message)."""
+    labels = (schema.NEGATIVE, schema.POSITIVE)
+    sizes = {
+        "training": sum(n - t for n, t in by_class.values()),
+        "test": sum(t for _, t in by_class.values()),
+    }
+    for part in ("training", "test"):
+        for k, label in enumerate(labels):
+            n, t = by_class.get(k, (0, 0))
+            if (n - t if part == "training" else t) < 1:
+                raise InputError(
+                    source,
+                    f"the split leaves no {label!r} video in the {part} part "
+                    f"({sizes[part]} videos); more data, or another split.test_size, is needed",
+                    column=schema.OUTCOME,
+                )
 
 
 def split(spark, features_path: Path, outs: dict[str, Path], params: Params) -> dict:
-    """Seeded stratified split, caps fitted on train, resampling as weights; split.json."""
+    """The hash split, caps fitted on train, resampling as weights; split.json."""
     from pyspark.sql import functions as F
+
+    from tiktok_verified.data.features import QUARTILES
 
     frame = spark.read.parquet(str(features_path))
     seed, test_size = params.base.seed, params.split.test_size
-    parts = [
-        frame.filter(F.col(Y) == c).randomSplit([1 - test_size, test_size], seed=seed + c)
-        for c in (0, 1)
-    ]
-    train, test = parts[0][0].unionByName(parts[1][0]), parts[0][1].unionByName(parts[1][1])
+    marked = _parts(frame, seed, test_size).persist()
+    by_class = {
+        r[0]: (r[1], r[2])
+        for r in marked.groupBy(Y).agg(F.count("*"), F.sum(F.col("_test").cast("long"))).collect()
+    }
+    _check_parts(by_class, str(features_path))
+    train, test = (marked.filter(F.col("_test") == t).drop("_test") for t in (False, True))
     caps = {}
     for c in params.features.cap_iqr:
-        q1, q3 = train.approxQuantile(c, [0.25, 0.75], 0.0)
+        # Exact quartiles, interpolated between order statistics as the local engine's
+        # (`QUARTILES`: numpy's and polars' "linear", Spark's `percentile`).
+        q1, q3 = train.select(F.percentile(F.col(c), F.array(*map(F.lit, QUARTILES)))).first()[0]
         upper = q3 + params.features.iqr_factor * (q3 - q1)
         caps[c] = {
             "q1": q1,
@@ -211,17 +289,24 @@ def split(spark, features_path: Path, outs: dict[str, Path], params: Params) -> 
         }
         train = train.withColumn(c, F.least(F.col(c).cast("double"), F.lit(upper)))
         test = test.withColumn(c, F.least(F.col(c).cast("double"), F.lit(upper)))
-    weighted = _weights(train, params.resample.strategy)
+    weighted = _weights(spark, train, params.resample.strategy, seed)
     for name, part in (("train", weighted), ("train_original", train), ("test", test)):
         write_parquet(part.orderBy(schema.VIDEO_ID), outs[name])
+    marked.unpersist()
     train, weighted, test = (
         spark.read.parquet(str(outs[n])) for n in ("train_original", "train", "test")
     )
     w = weighted.agg(F.sum(WEIGHT), F.sum(F.col(WEIGHT) * F.col(Y))).first()
     t = test.agg(F.count("*"), F.sum(Y)).first()
+    labels = (schema.NEGATIVE, schema.POSITIVE)
+    shares = {
+        label: by_class[k][1] / by_class[k][0] if k in by_class else None
+        for k, label in enumerate(labels)
+    }
     return {
         "resample": params.resample.strategy,
         "test_size": test_size,
+        "test_share": shares,
         "rows": {
             "train_before_resample": train.count(),
             "train": round(w[0]),
@@ -234,5 +319,4 @@ def split(spark, features_path: Path, outs: dict[str, Path], params: Params) -> 
         },
         "test_rows_whose_video_is_in_train": test.join(train, schema.VIDEO_ID, "semi").count(),
         "caps": caps,
-        "engine": "spark",
     }

@@ -126,19 +126,21 @@ def coefficient_inference(frame, cfg: Features, weighted: bool = False) -> dict:
 
 
 def joint_test(frame, cfg: Features, full_llf: float) -> dict:
+    """The local engine's joint test (`associations.lr_test`), the restricted model fitted on
+    Spark (or, when claim status is not a predictor, the intercept-only model)."""
+    from pyspark.sql import functions as F
+
+    from tiktok_verified.modeling.associations import lr_test, null_llf
+
     names = [n for n, _ in design_exprs(cfg)]
     kept = [n for n in names if n == local_design.OPINION]
-    dropped = [n for n in names if n not in kept]
-    restricted, _ = glm(frame, cfg, kept) if kept else (None, None)
-    llr = -restricted.summary.deviance / 2 if restricted else None
-    statistic = 2.0 * (full_llf - llr)
-    return {
-        "tested": dropped,
-        "kept": kept,
-        "statistic": statistic,
-        "df": len(dropped),
-        "p_value": float(chi2.sf(statistic, len(dropped))),
-    }
+    if kept:
+        restricted, _ = glm(frame, cfg, kept)
+        llf = -restricted.summary.deviance / 2
+    else:
+        rows, positives = frame.agg(F.count("*"), F.sum(Y)).first()
+        llf = null_llf(rows, positives)
+    return lr_test(full_llf, llf, kept, [n for n in names if n not in kept])
 
 
 def marginal(frame, cfg: Features, conditional: dict) -> dict:

@@ -67,6 +67,12 @@ def fit(frame, params: Params):
     exprs = dict(design_exprs(params.features))
     names = list(exprs)
     means, scales = scaler(frame, names, exprs, params.model.standardize)
+    if params.resample.strategy == "class_weight":  # scikit-learn's "balanced", in the loss
+        counts = dict(frame.groupBy(Y).agg(F.sum(WEIGHT)).collect())
+        n = sum(counts.values())
+        balanced = {k: n / (2 * v) for k, v in counts.items()}
+        w = F.when(F.col(Y) == 1, balanced[1]).otherwise(balanced[0])
+        frame = frame.withColumn(WEIGHT, F.col(WEIGHT) * w)
     rows, _ = assembled(frame, params.features, names, [Y, WEIGHT], means, scales)
     total = rows.agg(F.sum(WEIGHT)).first()[0]
     m = params.model
@@ -211,7 +217,7 @@ def results(spark, args, params: Params):
     return pipeline, info, cv, evaluate_scored(scored["original"], scored["test"], params)
 
 
-def stage_results(args, params: Params):
+def run(args, params: Params):
     """The model stage's body on Spark: `results` in a session of the configured engine."""
     from tiktok_verified.engines.spark.session import session
 

@@ -8,7 +8,7 @@ from tiktok_verified.engines.spark.session import session
 from tiktok_verified.files import write_csv, write_json
 
 
-def statistics(args, params: Params) -> str:
+def run(args, params: Params) -> str:
     import polars as pl
 
     from tiktok_verified.data import schema

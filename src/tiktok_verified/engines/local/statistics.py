@@ -1,0 +1,47 @@
+"""The statistics stage on the local engine (statsmodels): assumptions, inference,
+associations and the specification comparison."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tiktok_verified.data import schema
+from tiktok_verified.files import read_json, write_csv, write_json
+from tiktok_verified.modeling import associations, inference, specification
+from tiktok_verified.modeling.assumptions import check_all
+
+
+def run(args, params) -> str:
+    original = pl.read_parquet(args.train_original)
+    videos = pl.read_parquet(
+        args.videos, columns=[schema.VIDEO_ID, schema.DURATION, *schema.COUNT_COLUMNS]
+    )
+    report = check_all(
+        # The whole table is needed only for its outcome and its video ids.
+        pl.read_parquet(args.features, columns=[schema.VIDEO_ID, schema.Y]),
+        original,
+        videos,
+        params.features,
+        read_json(args.split_report),
+        params.base.seed,
+    )
+    specs = specification.compare_for(original, videos, params.features, params.base.seed)
+    stats = inference.with_resampled_rows_comparison(
+        inference.coefficient_inference(original, params.features),
+        pl.read_parquet(args.train),
+        params.features,
+    )
+    found = associations.describe(stats, original, params.features)
+    write_json(args.assumptions, report)
+    write_json(
+        args.coefficients,
+        {
+            "inference": stats,
+            "associations": found,
+            "strongest": inference.strongest(stats, found["adjusted_p"]),
+        },
+    )
+    write_json(args.specifications, specs)
+    write_csv(args.plot, inference.plot_rows(stats))
+    verdicts = ", ".join(f"{c['verdict']} {c['name']}" for c in report["checks"].values())
+    return f"inference on {stats['rows']} videos; assumptions: {verdicts}"

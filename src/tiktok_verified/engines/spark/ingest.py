@@ -1,0 +1,21 @@
+"""Ingest on Spark: `data.ingest` in a session of the configured engine."""
+
+from __future__ import annotations
+
+from tiktok_verified.config import Params
+from tiktok_verified.engines.spark.session import session
+from tiktok_verified.files import write_json
+
+
+def run(args, params: Params) -> str:
+    from tiktok_verified.engines.spark.data import ingest as compute
+
+    with session(params.engine, "ingest") as spark:
+        d = params.data
+        report = compute(
+            spark, args.raw_dir, args.out, d.source, d.synthetic_rows, params.base.seed
+        )
+    write_json(args.metrics, report)
+    return (
+        f"{report['source']} data on Spark, {report['rows_in']} rows in, {report['rows_kept']} kept"
+    )

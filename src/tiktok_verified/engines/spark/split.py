@@ -1,0 +1,17 @@
+"""Split on Spark: `data.split` in a session of the configured engine."""
+
+from __future__ import annotations
+
+from tiktok_verified.config import Params
+from tiktok_verified.engines.spark.session import session
+from tiktok_verified.files import write_json
+
+
+def run(args, params: Params) -> str:
+    from tiktok_verified.engines.spark.data import split as compute
+
+    outs = {"train": args.train, "train_original": args.train_original, "test": args.test}
+    with session(params.engine, "split") as spark:
+        report = compute(spark, args.features, outs, params)
+    write_json(args.report, report)
+    return f"train {report['rows']['train']} rows, test {report['rows']['test']} rows on Spark"
