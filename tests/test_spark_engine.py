@@ -128,30 +128,75 @@ def test_a_bad_value_is_refused_naming_file_row_and_column(spark, local, tmp_pat
     assert not (tmp_path / "videos").exists()
 
 
-def test_split_is_seeded_stratified_and_resamples_as_weights(
-    spark, local, local_features_file, tmp_path
+@pytest.mark.parametrize("strategy", ["upsample", "downsample", "class_weight", "none"])
+def test_split_puts_every_video_where_the_local_engine_does(
+    spark, local, local_features_file, tmp_path, strategy
 ):
+    """One split rule (`modeling.partition`), run by both engines: the same videos in each
+    part, the same caps, the same resampled weights, the same split.json."""
     from tiktok_verified.engines.spark import data
 
-    p = local.params
-    outs = [{n: tmp_path / f"{k}-{n}" for n in ("train", "train_original", "test")} for k in (1, 2)]
-    reports = [data.split(spark, local_features_file, o, p) for o in outs]
-    assert reports[0] == reports[1]
-    tests = [pl.read_parquet(o["test"])[schema.VIDEO_ID].to_list() for o in outs]
-    assert tests[0] == tests[1]  # seeded: the same rows
-    r = reports[0]
-    n = local.features.height
-    verified = int(local.features[schema.Y].sum())
-    # Each class is split on its own with probability test_size: within 4 SDs of its quota.
-    for cls, total in ((schema.POSITIVE, verified), (schema.NEGATIVE, n - verified)):
-        got = r["class_counts"]["test"][cls]
-        sd = (total * p.split.test_size * (1 - p.split.test_size)) ** 0.5
-        assert abs(got - total * p.split.test_size) < 4 * sd, (cls, got)
-    assert r["test_rows_whose_video_is_in_train"] == 0
-    # upsample as a weight column: the classes weigh the same in the fitting rows.
-    counts = r["class_counts"]["train"]
-    assert counts[schema.POSITIVE] == pytest.approx(counts[schema.NEGATIVE], abs=1)
-    assert r["rows"]["train_distinct"] == r["rows"]["train_before_resample"]
+    p = replace(local.params, resample=replace(local.params.resample, strategy=strategy))
+    ours = make_split(local.features, p, "features") if strategy != "upsample" else local.split
+    outs = {n: tmp_path / n for n in ("train", "train_original", "test")}
+    report = data.split(spark, local_features_file, outs, p)
+    assert report == json.loads(json.dumps(ours.report)), strategy  # split.json, every figure
+    for name in ("train", "train_original", "test"):
+        theirs = by_video(pl.read_parquet(outs[name]))
+        mine = by_video(getattr(ours, name))
+        assert theirs[schema.VIDEO_ID].to_list() == mine[schema.VIDEO_ID].to_list(), name
+        for column in mine.columns:
+            a, b = theirs[column].to_numpy(), mine[column].to_numpy()
+            if mine[column].dtype.is_numeric():
+                assert np.array_equal(a.astype(float), b.astype(float)), (name, column)
+    assert report["test_rows_whose_video_is_in_train"] == 0
+
+
+def test_joint_test_without_claim_status_is_the_local_one(spark, local):
+    """With claim status not a predictor, the joint test compares the full model with the
+    intercept alone, on both engines (Spark once raised TypeError here)."""
+    from tiktok_verified.engines.spark import inference as spark_inference
+    from tiktok_verified.modeling import associations
+
+    cfg = replace(local.params.features, categorical=("author_ban_status",))
+    original = local.split.train_original
+    full = inference.coefficient_inference(original, cfg)["log_likelihood"]
+    ours = associations.joint_test(original, cfg, full)
+    theirs = spark_inference.joint_test(spark.read.parquet(str(local.train_original)), cfg, full)
+    assert ours["kept"] == theirs["kept"] == []
+    assert theirs["tested"] == ours["tested"] and theirs["df"] == ours["df"]
+    assert theirs["statistic"] == pytest.approx(ours["statistic"], rel=1e-9)
+    assert theirs["p_value"] == pytest.approx(ours["p_value"], rel=1e-9)
+
+
+def test_missing_values_and_unnumbered_rows_are_read_as_the_local_reader_reads_them(
+    spark, tmp_path, capsys
+):
+    """The input rules both engines share: a missing value is one of the spellings exactly
+    (" NA " in a count is a bad value, not a missing one), a row without `#` is refused, and a
+    run on the stand-in prints the same loud warning."""
+    from tiktok_verified.data import reader
+    from tiktok_verified.engines.spark import data
+
+    base = standin.csv_bytes(300, seed=11).decode()
+    lines = base.split("\r\n")
+    cells = lines[5].split(",")
+    for name, value in (("video_view_count", " NA "), ("#", "")):
+        edited = list(cells)
+        edited[lines[0].split(",").index(name)] = value
+        raw = tmp_path / name.strip("#") / "raw" if name != "#" else tmp_path / "hash" / "raw"
+        raw.mkdir(parents=True)
+        (raw / schema.RAW_NAME).write_text("\r\n".join([*lines[:5], ",".join(edited), *lines[6:]]))
+        with pytest.raises(InputError) as local_error:
+            reader.read_videos(raw, "auto", 100, 0)
+        with pytest.raises(InputError) as spark_error:
+            data.ingest(spark, raw, tmp_path / f"out-{len(value)}", "auto", 100, 0)
+        assert local_error.value.column == spark_error.value.column == name, str(spark_error.value)
+    capsys.readouterr()
+    data.ingest(spark, tmp_path / "absent", tmp_path / "standin", "auto", 300, 0)
+    spark_warning = capsys.readouterr().err
+    reader.read_videos(tmp_path / "absent", "auto", 300, 0)
+    assert "SYNTHETIC stand-in" in spark_warning and spark_warning == capsys.readouterr().err
 
 
 def relative(a: float, b: float) -> float:
