@@ -53,9 +53,8 @@ def test_numbers_are_the_metrics_files(built):
     first = results.split("\n\n")[1]
     # The first paragraph of results: what the model does against both baselines.
     for text in (first, html):
-        assert f"flags {cm['true_positive'] + cm['false_positive']:,} as likely" in text
+        assert f"flags {cm['true_positive'] + cm['false_positive']:,} of {t['rows']:,}" in text
         assert f"on {rule['agrees_with_model']:,} of the {t['rows']:,}" in text
-        assert f"ROC AUC {t['roc_auc']:.3f} vs {rule['roc_auc']:.3f}" in text
         assert f"right {100 * none['accuracy']:.1f}% of the time" in text
         assert (
             f"accuracy {100 * rule['accuracy']:.1f}% vs the model's {100 * t['accuracy']:.1f}%"
@@ -70,9 +69,9 @@ def test_numbers_are_the_metrics_files(built):
     ):
         assert f">{count:,}<" in svg
         assert f">{count:,}<" in html  # the figure is inlined
-    r = m["calibration"]["recommended"]
-    assert f"at least {r['threshold']:g}" in md
-    assert f"{r['test']['flagged_per_10k']:,.0f} flagged" in md
+    g = m["predictive_gain"]["roc_auc"]
+    assert f"ROC AUC {g['model']:.3f} against {g['claim_status_alone']:.3f}" in md
+    assert f"difference {g['difference']:+.3f} (95% CI {g['ci_low']:+.3f}" in md
     for check in inp.assumptions["checks"].values():
         assert f"| {check['name']} | {check['verdict']} |" in md
     assert inp.data["sha256"][:16] in md

@@ -4,12 +4,20 @@ disagree and no number is typed by hand.
 
 Three rules hold throughout: a score is shown beside its baselines; an association is said to be
 conditional (the other predictors held fixed) or marginal (the predictor alone); and only an
-association that survives the multiplicity correction (Holm) is claimed."""
+association that survives the multiplicity correction (Holm) is claimed.
+
+A sentence that states a conclusion takes its wording from a named check computed from the
+inputs, never from a fixed template (the functions named `*_check` below, each returning the
+verdict a sentence is chosen by); tests/test_story.py plants data on which each check flips
+and asserts that the sentence flips with it."""
 
 from __future__ import annotations
 
 from tiktok_verified.reporting.inputs import SYNTHETIC_BANNER, Inputs  # noqa: F401 (re-exported)
 
+#: The opinion dummy's design column (modeling.design.OPINION; not imported, so that the report
+#: stage reads JSON without loading the modeling code).
+OPINION = "claim_status_opinion"
 PREDICTOR_LABELS = {
     "claim_status_opinion": "opinion (vs claim) video",
     "author_ban_status_under review": "author under review (vs active)",
@@ -25,9 +33,22 @@ PREDICTOR_LABELS = {
 }
 SPECIFICATION_LABELS = {
     "configured": "as configured",
+    "uncapped": "uncapped",
     "log_counts": "counts as log(1 + count)",
     "log_counts_x_claim": "log counts × claim status",
 }
+#: How every report says where the data come from (summary, PACE answers, notebook, README).
+COURSE_DATA = (
+    "The course file is synthetic data made for the course (its data README says so): every "
+    "figure here describes that file, not TikTok's users."
+)
+#: The unit-of-analysis caveat, said the same way everywhere.
+UNIT_CAVEAT = (
+    "Rows are videos, but verified status belongs to the author, and the data have no author "
+    "id: an author with many videos counts many times, so the intervals and tests here may be "
+    "too narrow."
+)
+SHORT_LABELS = {"configured": "as configured", "uncapped": "uncapped", "log_counts": "log counts"}
 # --- words ------------------------------------------------------------------------------------
 
 
@@ -49,8 +70,9 @@ def words(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+def p_text(p: float, name: str = "") -> str:
+    p_ = f"{name} p" if name else "p"
+    return f"{p_} < 0.001" if p < 0.001 else f"{p_} = {p:.3f}" if p < 0.01 else f"{p_} = {p:.2f}"
 
 
 def provenance(inp: Inputs) -> str:
@@ -79,6 +101,176 @@ def resample_words(strategy: str) -> str:
     }[strategy]
 
 
+# --- checks: what a sentence may conclude --------------------------------------------------
+
+
+def ci_text(low: float, high: float, digits: int = 3) -> str:
+    return f"95% CI {low:+.{digits}f} to {high:+.{digits}f}"
+
+
+def interval_check(low: float, high: float) -> str:
+    """ "above" when a difference's interval lies above 0, "below" when below, else "none"."""
+    return "above" if low > 0 else "below" if high < 0 else "none"
+
+
+def claim_status_check(inp: Inputs) -> str:
+    """The direction of the claim-status association: "higher" (opinion videos have higher
+    odds of a verified author, surviving Holm), "lower", or "none" (it does not survive)."""
+    found = inp.coefficients["associations"]
+    c = inp.coefficients["inference"]["coefficients"].get(OPINION)
+    if c is None or OPINION not in found["survive_holm"]:
+        return "none"
+    return "higher" if c["odds_ratio"] > 1 else "lower"
+
+
+def beyond_claim_status_check(inp: Inputs) -> dict[str, bool]:
+    """For each specification of the sensitivity table: do the predictors besides claim status
+    add something detectable (their joint likelihood-ratio test, or any of them surviving
+    Holm)?"""
+    alpha = inp.coefficients["associations"]["alpha"]
+    out = {}
+    for key, row in inp.specifications.get("sensitivity", {}).items():
+        joint = row["joint_test_besides_claim_status"]
+        others = [n for n in row["survive_holm"] if n != OPINION]
+        out[key] = bool(others) or (joint is not None and joint["p_value"] < alpha)
+    return out
+
+
+def predictive_gain_check(inp: Inputs) -> str | None:
+    """Whether the model ranks held-out videos better ("above"), worse ("below") or no
+    detectably differently ("none") than claim status alone: the paired 95% interval of the
+    ROC AUC difference; None without claim status."""
+    g = inp.metrics.get("predictive_gain")
+    if g is None:
+        return None
+    return interval_check(g["roc_auc"]["ci_low"], g["roc_auc"]["ci_high"])
+
+
+def calibration_check(inp: Inputs) -> tuple[str, str | None]:
+    """("calibrated" | "miscalibrated", by Spiegelhalter's test at 5%) and, against claim
+    status alone, the Brier difference's interval: "above" (the model's Brier is worse),
+    "below" (better) or "none"; None without claim status."""
+    fit = inp.metrics["calibration"]["test_of_fit"]
+    verdict = "calibrated" if fit["p_value"] >= 0.05 else "miscalibrated"
+    g = inp.metrics.get("predictive_gain")
+    if g is None:
+        return verdict, None
+    return verdict, interval_check(g["brier"]["ci_low"], g["brier"]["ci_high"])
+
+
+def reversal_check(inp: Inputs, name: str) -> str:
+    """Why a predictor's conditional odds ratio points the other way from its marginal one:
+    "confounding" when it already does with claim status alone held fixed, "suppression" when
+    only the other predictors turn it."""
+    adjusted = inp.specifications.get("adjusted_for_claim_status_only", {}).get(name)
+    marginal = inp.coefficients["associations"]["marginal"][name]
+    if adjusted is None:
+        return "suppression"
+    return (
+        "confounding"
+        if (adjusted["odds_ratio"] > 1) != (marginal["odds_ratio"] > 1)
+        else ("suppression")
+    )
+
+
+def survives_in(inp: Inputs, name: str) -> dict[str, float]:
+    """The specifications of the sensitivity table in which `name` (or its logged form)
+    survives Holm, with its Holm p-value there."""
+    out = {}
+    for key, row in inp.specifications.get("sensitivity", {}).items():
+        for n in (name, f"log_{name}"):
+            if n in row["survive_holm"]:
+                out[key] = row["holm_p"][n]
+    return out
+
+
+def dropped_rows_check(inp: Inputs) -> str | None:
+    """Whether the dropped incomplete rows' verified share differs from the kept rows'
+    (Fisher's exact test at 5%): "higher", "lower" or "same"; None when none were dropped."""
+    d = inp.data.get("incomplete_rows")
+    if d is None or d["fisher_exact_p"] is None:
+        return None
+    if d["fisher_exact_p"] >= 0.05:
+        return "same"
+    return "higher" if d["verified_share"] > d["kept_verified_share"] else "lower"
+
+
+# --- the answer, first ------------------------------------------------------------------------
+
+
+def answer(inp: Inputs) -> str:
+    """The question answered in one sentence: the claim-status association (its direction
+    checked) and what the other columns add to prediction (the held-out gain checked)."""
+    by = inp.data.get("by_claim_status", {})
+    direction = claim_status_check(inp)
+    if direction == "none" or not {"claim", "opinion"} <= set(by):
+        first = "No video characteristic goes detectably with a verified author"
+    else:
+        o, c = by["opinion"]["verified_share"], by["claim"]["verified_share"]
+        more = "more" if direction == "higher" else "less"
+        first = (
+            f"Opinion videos are {more} likely than claim videos to be by a verified author "
+            f"({pct(o)} against {pct(c)}, the one association that survives the correction for "
+            "multiple tests)"
+        )
+    gain = predictive_gain_check(inp)
+    if gain is None:
+        return first + "."
+    g = inp.metrics["predictive_gain"]["roc_auc"]
+    second = {
+        "none": "the other video columns do not improve on claim status alone at telling "
+        "verified authors apart",
+        "above": "the other video columns improve on claim status alone at telling verified "
+        "authors apart",
+        "below": "the model with the other video columns tells verified authors apart worse "
+        "than claim status alone",
+    }[gain]
+    return (
+        f"{first}; {second} (held-out ROC AUC difference {g['difference']:+.3f}, "
+        f"{ci_text(g['ci_low'], g['ci_high'])})."
+    )
+
+
+def share_table(inp: Inputs) -> tuple[list[str], list[list[str]]] | None:
+    """The verified share by claim status, for the answer."""
+    by = inp.data.get("by_claim_status")
+    if not by:
+        return None
+    d = inp.data
+    rows = [
+        [status, f"{v['videos']:,}", f"{v['verified']:,}", pct(v["verified_share"])]
+        for status, v in by.items()
+    ]
+    rows.append(
+        [
+            "all",
+            f"{d['rows_kept']:,}",
+            f"{d['class_counts']['verified']:,}",
+            pct(d["verified_share"]),
+        ]  # fmt: skip
+    )
+    return ["Claim status", "Videos", "By verified authors", "Verified share"], rows
+
+
+def dropped_rows_sentence(inp: Inputs) -> str:
+    d = inp.data
+    n = d["rows_dropped"]["incomplete"]
+    check = dropped_rows_check(inp)
+    if check is None:
+        return "No incomplete rows were dropped."
+    x = d["incomplete_rows"]
+    verdict = {
+        "same": "no detectable difference",
+        "higher": "the kept videos under-represent verified authors",
+        "lower": "the kept videos over-represent verified authors",
+    }[check]
+    return (
+        f"The {n:,} rows dropped as incomplete (no claim status, text or counts) are "
+        f"{pct(x['verified_share'])} by verified authors against {pct(x['kept_verified_share'])} "
+        f"of the kept ({p_text(x['fisher_exact_p'], 'Fisher exact')}); {verdict}."
+    )
+
+
 # --- the main finding: the model against its baselines ---------------------------------------
 
 
@@ -90,7 +282,12 @@ def main_finding(inp: Inputs) -> str:
     n, share = t["rows"], inp.data["verified_share"]
     cm = inp.confusion
     flagged = cm["true_positive"] + cm["false_positive"]
-    lead = f"On {n:,} held-out videos the model flags {flagged:,} as likely by a verified author. "
+    top = m["calibration"]["test_of_fit"]["max_probability"]
+    lead = (
+        f"At its threshold of {m['threshold']:g} the model flags {flagged:,} of {n:,} held-out "
+        f"videos; {pct(t['precision'])} of them are by verified authors (the highest calibrated "
+        f"probability it gives any video is {top:.3f}). "
+    )
     if rule is None:
         return lead + _scores_sentence(t, none, share)
     agree = rule["agrees_with_model"]
@@ -108,19 +305,7 @@ def main_finding(inp: Inputs) -> str:
             f"{n:,} (that rule: accuracy {pct(rule['accuracy'])}, recall "
             f"{pct(rule['recall'], 0)}, precision {pct(rule['precision'])}). "
         )
-    gap = t["roc_auc"] - rule["roc_auc"]
-    compared = (
-        "no better than"
-        if gap <= 0.01
-        else "somewhat better than"
-        if gap <= 0.05
-        else ("better than")
-    )
-    return lead + (
-        f"Ranked by its probabilities, the model separates the two groups {compared} claim "
-        f"status alone (ROC AUC {t['roc_auc']:.3f} vs {rule['roc_auc']:.3f}). "
-        + _scores_sentence(t, none, share)
-    )
+    return lead + _scores_sentence(t, none, share)
 
 
 def _scores_sentence(t: dict, none: dict, share: float) -> str:
@@ -130,6 +315,36 @@ def _scores_sentence(t: dict, none: dict, share: float) -> str:
         f"the model's {pct(t['accuracy'])} accuracy is the price of finding "
         f"{pct(t['recall'], 0)} of the videos by verified authors."
     )
+
+
+def gain_sentence(inp: Inputs) -> str:
+    """The predictive gain over claim status alone: held out with its paired interval, and
+    cross-validated on the training part (the one cross-validated ROC AUC the reports give)."""
+    g = inp.metrics.get("predictive_gain")
+    if g is None:
+        return ""
+    a = g["roc_auc"]
+    words_ = {
+        "none": "no detectable gain",
+        "above": "a gain",
+        "below": "a loss",
+    }[predictive_gain_check(inp)]
+    text = (
+        f"**Predictive gain over claim status alone: {words_}.** Held out, ROC AUC "
+        f"{a['model']:.3f} against {a['claim_status_alone']:.3f}, difference "
+        f"{a['difference']:+.3f} ({ci_text(a['ci_low'], a['ci_high'])}, paired bootstrap, "
+        f"{g['replicates']:,} replicates)"
+    )
+    cv = inp.specifications.get("cv_gain_over_claim_status")
+    if cv:
+        specs = inp.specifications
+        text += (
+            f"; cross-validated on the training part ({specs['folds']} folds, unpenalised fits "
+            f"on the same folds), {specs['specifications']['configured']['cv_roc_auc']:.3f} "
+            f"against {specs['claim_status_alone']['cv_roc_auc']:.3f}, difference "
+            f"{cv['mean']:+.3f} (± {cv['std']:.3f} across folds)"
+        )
+    return text + "."
 
 
 # --- associations -----------------------------------------------------------------------------
@@ -164,7 +379,7 @@ def associations(inp: Inputs) -> list[str]:
     rest = [n for n in coefs if n not in found["survive_holm"]]
     if rest:
         near = [n for n in rest if coefs[n]["p_value"] < found["alpha"]]
-        text = f"No other predictor survives the correction for {k} tests"
+        text = f"As configured, no other predictor survives the correction for {k} tests"
         if near:
             text += (
                 " ("
@@ -177,12 +392,11 @@ def associations(inp: Inputs) -> list[str]:
             )
         if joint["kept"]:
             text += (
-                f"; together, the {joint['df']} predictors besides claim status add "
-                f"{'nothing detectable' if joint['p_value'] >= found['alpha'] else 'signal'} "
-                f"(likelihood-ratio χ² = {joint['statistic']:.1f}, {joint['df']} df, "
-                f"{p_text(joint['p_value'])})"
+                f"; the {joint['df']} predictors besides claim status, tested together: "
+                f"likelihood-ratio χ² = {joint['statistic']:.1f}, {joint['df']} df, "
+                f"{p_text(joint['p_value'])}"
             )
-        out.append(text + ".")
+        out.append(text + ". " + beyond_claim_status_sentence(inp))
     vanish = [
         n
         for n in rest
@@ -194,23 +408,139 @@ def associations(inp: Inputs) -> list[str]:
         lower = all(marginal[n]["odds_ratio"] < 1 for n in vanish)
         higher = all(marginal[n]["odds_ratio"] > 1 for n in vanish)
         direction = "lower" if lower else "higher" if higher else "different"
+        anywhere = [n for n in vanish if survives_in(inp, n)]
+        claim_alone = inp.specifications.get("adjusted_for_claim_status_only", {})
+        explained = [
+            n for n in vanish if n in claim_alone and claim_alone[n]["p_value"] >= found["alpha"]
+        ]
+        why = (
+            "claim status alone accounts for it (none is distinguishable from no association "
+            "with claim status alone held fixed)"
+            if len(explained) == len(vanish)
+            else "what they share with verified status, they share with claim status and with "
+            "each other"
+        )
+        where = (
+            "in any specification compared"
+            if not anywhere
+            else "as configured (but "
+            + words(
+                [f"{label(n)} survives Holm {spec_words(survives_in(inp, n))}" for n in anywhere]
+            )
+            + ")"
+        )
         out.append(
             "Conditional is not marginal: alone, "
             + words([f"{label(n)} (OR {marginal[n]['odds_ratio']:.2f})" for n in vanish])
             + f" each go with {direction} odds of a verified author "
-            f"({p_text(worst).replace('=', '≤')} each); with "
-            "claim status and the others held fixed, none is distinguishable from no "
-            "association: what they share with verified status, they share with claim status "
-            "and with each other."
+            f"({p_text(worst).replace('=', '≤')} each); with the others held fixed none survives "
+            f"Holm {where}: {why}."
         )
     for n in rest:
         if marginal[n]["reversed"]:
-            out.append(
-                f"{label(n).capitalize()} reverses: {conditional_or(coefs[n])} with the others "
-                f"fixed, but OR {marginal[n]['odds_ratio']:.2f} alone; suppression among "
-                f"correlated counts ({correlation_range(inp)}), not a finding."
-            )
+            out.append(reversal_sentence(inp, n))
     return out
+
+
+def spec_words(where: dict[str, float]) -> str:
+    return words(
+        [f"with {SPECIFICATION_LABELS.get(k, k)} ({p_text(p, 'Holm')})" for k, p in where.items()]
+    )
+
+
+def reversal_sentence(inp: Inputs, name: str) -> str:
+    """A reversed association, worded by `reversal_check` and by `survives_in`."""
+    coefs = inp.coefficients["inference"]["coefficients"]
+    marginal = inp.coefficients["associations"]["marginal"][name]
+    kind = reversal_check(inp, name)
+    adjusted = inp.specifications.get("adjusted_for_claim_status_only", {}).get(name)
+    per = "" if coefs[name]["binary"] else " per SD"
+    text = (
+        f"{label(name).capitalize()} reverses: OR {marginal['odds_ratio']:.2f}{per} alone, "
+        f"{conditional_or(coefs[name])} with the others fixed. "
+    )
+    if kind == "confounding":
+        text += (
+            f"The reversal is there once claim status alone is held fixed (OR "
+            f"{adjusted['odds_ratio']:.2f}{per}, 95% CI {adjusted['ci_low']:.2f} to "
+            f"{adjusted['ci_high']:.2f}): confounding by claim status. "
+        )
+    else:
+        text += (
+            "With claim status alone held fixed it does not reverse"
+            + (f" (OR {adjusted['odds_ratio']:.2f}{per})" if adjusted else "")
+            + f": suppression among the correlated counts ({correlation_range(inp)}). "
+        )
+    where = survives_in(inp, name)
+    if not where:
+        return text + "Its conditional association survives Holm in no specification compared."
+    return text + (
+        f"Its conditional association survives Holm {spec_words(where)}, not in the others: "
+        "it depends on the specification."
+    )
+
+
+def beyond_claim_status_sentence(inp: Inputs) -> str:
+    """Whether the predictors besides claim status add anything, worded to hold in every
+    specification of the sensitivity table, or saying where they disagree."""
+    check = beyond_claim_status_check(inp)
+    if not check:
+        return ""
+    names = {k: SPECIFICATION_LABELS.get(k, k) for k in check}
+    yes = [k for k, v in check.items() if v]
+    if not yes:
+        return (
+            "They add nothing detectable beyond claim status in every specification compared ("
+            + ", ".join(names.values())
+            + ")."
+        )
+    no = [k for k, v in check.items() if not v]
+    detail = []
+    for k in yes:
+        row = inp.specifications["sensitivity"][k]
+        joint = row["joint_test_besides_claim_status"]
+        others = [n for n in row["survive_holm"] if n != OPINION]
+        bits = []
+        if joint is not None and joint["p_value"] < inp.coefficients["associations"]["alpha"]:
+            bits.append(
+                f"jointly significant (χ² = {joint['statistic']:.1f}, {p_text(joint['p_value'])})"
+            )
+        if others:
+            bits.append(
+                words([f"{label(n)} survives Holm ({p_text(row['holm_p'][n])})" for n in others])
+            )
+        detail.append(f"with {names[k]} " + " and ".join(bits))
+    if not no:
+        return "They add something beyond claim status in every specification compared: " + (
+            "; ".join(detail) + "."
+        )
+    return (
+        "The specifications disagree on whether they add anything beyond claim status: "
+        + "; ".join(detail)
+        + "; "
+        + words([names[k] for k in no])
+        + ", nothing detectable (table below)."
+    )
+
+
+def sensitivity_table(inp: Inputs) -> tuple[list[str], list[list[str]]] | None:
+    sens = inp.specifications.get("sensitivity")
+    if not sens:
+        return None
+    rows = []
+    for key, row in sens.items():
+        joint = row["joint_test_besides_claim_status"]
+        others = [n for n in row["survive_holm"] if n != OPINION]
+        rows.append(
+            [
+                SHORT_LABELS.get(key, key),
+                "—"
+                if joint is None
+                else f"χ² = {joint['statistic']:.1f}, {joint['df']} df, {p_text(joint['p_value'])}",
+                ", ".join(f"{label(n)} ({p_text(row['holm_p'][n])})" for n in others) or "none",
+            ]
+        )
+    return ["Specification", "Others, jointly (LR)", "Others surviving Holm"], rows
 
 
 def correlation_range(inp: Inputs) -> str:
@@ -222,53 +552,75 @@ def correlation_range(inp: Inputs) -> str:
     return f"|r| = {min(rs):.2f}–{max(rs):.2f} among the counts" if rs else "correlated"
 
 
-def counts_add_nothing(inp: Inputs) -> bool:
-    """True when the predictors besides claim status add nothing detectable (joint test) and
-    no other specification predicts better beyond fold-to-fold noise."""
-    found = inp.coefficients["associations"]
-    joint = found["joint_test_besides_claim_status"]
-    specs = inp.specifications["specifications"]
-    conf = specs["configured"]
-    noise = conf["cv_roc_auc_std"]
-    return (
-        bool(joint["kept"])
-        and joint["p_value"] >= found["alpha"]
-        and all(s["cv_roc_auc"] - conf["cv_roc_auc"] < noise for s in specs.values())
-    )
-
-
 # --- probabilities and the threshold ----------------------------------------------------------
 
 
 def calibration_sentence(inp: Inputs) -> str:
+    """What the probabilities are worth, worded by `calibration_check`."""
     t, none = inp.metrics["test"], inp.metrics["no_skill"]["test"]
     cal = inp.metrics["calibration"]
-    if cal["fitted_share"] == cal["true_share"]:
-        return (
-            f"The probabilities are on the real base rate (Brier {t['brier']:.3f}, constant "
-            f"{none['brier']:.3f})."
-        )
-    return (
-        f"Fitted on balanced rows, the model's probabilities are those of a world where "
+    fit = cal["test_of_fit"]
+    verdict, against = calibration_check(inp)
+    raw = (
+        ""
+        if cal["fitted_share"] == cal["true_share"]
+        else f"Fitted on balanced rows, the model's probabilities are those of a world where "
         f"{pct(cal['fitted_share'], 0)} of videos are by verified authors (Brier "
-        f"{t['brier']:.3f} against {none['brier']:.3f} for a constant). Moved back to the real "
-        f"{pct(cal['true_share'])} (prior correction) they are calibrated: Brier "
-        f"{t['brier_prior_corrected']:.3f}, log loss {t['log_loss_prior_corrected']:.3f} "
-        f"(constant: {none['brier']:.3f}, {none['log_loss']:.3f})."
+        f"{t['brier']:.3f}); moved back to the real {pct(cal['true_share'])} (prior "
+        "correction) "
+    )
+    state = (
+        "they are consistent with calibration"
+        if verdict == "calibrated"
+        else "they are not calibrated"
+    )
+    text = (
+        (raw or "The probabilities: ")
+        + f"{state} (Spiegelhalter {p_text(fit['p_value'])}; {fit['observed_verified']:,.0f} "
+        f"verified videos held out, {fit['expected_verified']:,.0f} expected), Brier "
+        f"{t['brier_prior_corrected']:.4f}, log loss {t['log_loss_prior_corrected']:.3f} "
+        f"(a constant: {none['brier']:.4f}, {none['log_loss']:.3f})"
+    )
+    if against is None:
+        return text + "."
+    b = inp.metrics["predictive_gain"]["brier"]
+    compared = {
+        "none": "no more accurate than",
+        "below": "more accurate than",
+        "above": "less accurate than",
+    }[against]
+    return text + (
+        f", but {compared} claim status alone (Brier {b['claim_status_alone']:.4f}; difference "
+        f"{ci_text(b['ci_low'], b['ci_high'], 5)})."
     )
 
 
 def threshold_sentence(inp: Inputs) -> str:
+    """The calibrated threshold for an audit that must predict verified status, with what it
+    achieves held out: whether it meets its target, and whether the rule "flag every opinion
+    video" does as well (the checks `meets_target_held_out`, `opinion_rule_as_good`)."""
     r = inp.metrics["calibration"]["recommended"]
     h = r["test"]
-    return (
-        f"For a {r['use'].replace(': ', ' (', 1)}), flag videos whose calibrated probability "
-        f"is at least {r['threshold']:g} (chosen on the training part). Per 10,000 held-out "
-        "videos: "
-        f"{h['flagged_per_10k']:,.0f} flagged, {h['hits_per_10k']:,.0f} of them by verified "
-        f"authors, {h['misses_per_10k']:,.0f} verified-author videos missed (recall "
-        f"{pct(h['recall'], 0)}, precision {pct(h['precision'])})."
+    text = (
+        f"If verified status had to be predicted: the calibrated threshold "
+        f"{r['threshold']:g}, chosen on the training part to find at least "
+        f"{pct(r['target_recall'], 0)} of verified-author videos, flags "
+        f"{h['flagged_per_10k']:,.0f} of every 10,000 held-out videos, finds "
+        f"{pct(h['recall'])} of them"
     )
+    text += (
+        " (it meets the target held out)"
+        if r["meets_target_held_out"]
+        else " (it misses the target held out)"
+    )
+    text += f", precision {pct(h['precision'])}."
+    rule = inp.metrics["opinion_rule"]["test"]
+    if r["opinion_rule_as_good"]:
+        text += (
+            f' The rule "flag every opinion video" does at least as well on both (recall '
+            f"{pct(rule['recall'])}, precision {pct(rule['precision'])})."
+        )
+    return text
 
 
 def specification_sentence(inp: Inputs) -> str:
@@ -276,7 +628,7 @@ def specification_sentence(inp: Inputs) -> str:
     specs = s["specifications"]
     conf, log = specs["configured"], specs["log_counts"]
     text = (
-        f"Specification: the summary reports the configured one ({conf['features']}; counts "
+        f"Specification: the reports use the configured one ({conf['features']}; counts "
         f"{'logged' if conf['log_counts'] else 'raw'}). With the counts as log(1 + count) the fit "
         f"changes AIC by {log['aic'] - conf['aic']:+.1f} and cross-validated ROC AUC from "
         f"{conf['cv_roc_auc']:.3f} to {log['cv_roc_auc']:.3f} (± {conf['cv_roc_auc_std']:.3f} "
@@ -295,6 +647,22 @@ def specification_sentence(inp: Inputs) -> str:
         ". No specification predicts better beyond fold-to-fold noise."
         if same
         else ". The log specification predicts better beyond fold-to-fold noise."
+    )
+
+
+def cv_explained(inp: Inputs) -> str:
+    """Why the reports quote one cross-validated ROC AUC, and which (for the notebook, where
+    metrics/cv.json's is shown too)."""
+    ours = inp.specifications["specifications"]["configured"]["cv_roc_auc"]
+    theirs, spread = inp.cv["mean"]["roc_auc"], inp.cv["std"]["roc_auc"]
+    close = abs(ours - theirs) < spread
+    return (
+        f"The reports quote one cross-validated ROC AUC, {ours:.3f}: unpenalised fits on the "
+        f"same {inp.specifications['folds']} folds of the training part, so that every "
+        "specification and claim status alone are compared fold by fold. The predictor's own "
+        f"cross-validation (penalised, resampled inside folds; metrics/cv.json) gives "
+        f"{theirs:.3f} ± {spread:.3f}, "
+        + ("within fold-to-fold noise of it." if close else "more than fold-to-fold noise away.")
     )
 
 
@@ -370,3 +738,35 @@ def forest_rows(inp: Inputs) -> list[dict]:
             }
         )
     return rows
+
+
+def skew_sentence(ratios: list[dict], tolerance: float = 0.1) -> str:
+    """Where each count's skew comes from, worded by a check on its mean / median ratios
+    (`ratios`: one dict per count, "count" naming it, "<claim status>: mean / median" keys and
+    "all videos: mean / median"): about symmetric within each claim status (ratio within
+    `tolerance` of 1) but skewed over all videos means the skew comes from mixing the groups."""
+    mixing, within, symmetric = [], [], []
+    for r in ratios:
+        overall = r["all videos: mean / median"]
+        groups = [v for k, v in r.items() if k.endswith("mean / median") and k.startswith(
+            ("claim", "opinion"))]  # fmt: skip
+        name = label(r["count"])
+        if all(abs(v - 1) <= tolerance for v in groups):
+            (mixing if overall > 1 + tolerance else symmetric).append(name)
+        else:
+            within.append(name)
+    out = []
+    if mixing:
+        out.append(
+            f"{words(mixing).capitalize()}: about symmetric within each claim status (mean within "
+            f"{tolerance:.0%} of the median), skewed over all videos: that skew comes from mixing "
+            "claims and opinions, whose engagement differs greatly."
+        )
+    if within:
+        out.append(
+            f"{words(within).capitalize()}: skewed within each claim status too (mean above the "
+            "median), which is one reason the specification with log counts is compared below."
+        )
+    if symmetric:
+        out.append(f"{words(symmetric).capitalize()}: about symmetric, within and over all.")
+    return " ".join(out)
