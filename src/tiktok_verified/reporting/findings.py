@@ -509,7 +509,7 @@ def beyond_claim_status_sentence(inp: Inputs) -> str:
             bits.append(
                 words([f"{label(n)} survives Holm ({p_text(row['holm_p'][n])})" for n in others])
             )
-        detail.append(f"with {names[k]} " + " and ".join(bits))
+        detail.append(f"{names[k]}, " + " and ".join(bits))
     if not no:
         return "They add something beyond claim status in every specification compared: " + (
             "; ".join(detail) + "."
