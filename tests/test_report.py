@@ -13,7 +13,7 @@ import yaml
 
 from tiktok_verified.files import md5_file
 from tiktok_verified.reporting.documents import write_reports
-from tiktok_verified.reporting.findings import label
+from tiktok_verified.reporting.findings import label, provenance
 from tiktok_verified.reporting.inputs import INPUT_FILES, Inputs
 
 from conftest import REPO_ROOT
@@ -53,9 +53,8 @@ def test_numbers_are_the_metrics_files(built):
     first = results.split("\n\n")[1]
     # The first paragraph of results: what the model does against both baselines.
     for text in (first, html):
-        assert f"flags {cm['true_positive'] + cm['false_positive']:,} as likely" in text
+        assert f"flags {cm['true_positive'] + cm['false_positive']:,} of {t['rows']:,}" in text
         assert f"on {rule['agrees_with_model']:,} of the {t['rows']:,}" in text
-        assert f"ROC AUC {t['roc_auc']:.3f} vs {rule['roc_auc']:.3f}" in text
         assert f"right {100 * none['accuracy']:.1f}% of the time" in text
         assert (
             f"accuracy {100 * rule['accuracy']:.1f}% vs the model's {100 * t['accuracy']:.1f}%"
@@ -70,9 +69,9 @@ def test_numbers_are_the_metrics_files(built):
     ):
         assert f">{count:,}<" in svg
         assert f">{count:,}<" in html  # the figure is inlined
-    r = m["calibration"]["recommended"]
-    assert f"at least {r['threshold']:g}" in md
-    assert f"{r['test']['flagged_per_10k']:,.0f} flagged" in md
+    g = m["predictive_gain"]["roc_auc"]
+    assert f"ROC AUC {g['model']:.3f} against {g['claim_status_alone']:.3f}" in md
+    assert f"difference {g['difference']:+.3f} (95% CI {g['ci_low']:+.3f}" in md
     for check in inp.assumptions["checks"].values():
         assert f"| {check['name']} | {check['verdict']} |" in md
     assert inp.data["sha256"][:16] in md
@@ -114,36 +113,85 @@ def test_provenance_names_the_inputs_as_dvc_lock_does(built):
         assert locked[f"metrics/{name}"] == md5_file(METRICS / name), name
 
 
-def test_no_number_is_typed_by_hand(built):
-    """Every number of 3+ digits in the summary comes from the inputs (or is a sum of
-    confusion-matrix cells: flagged = TP + FP, verified = TP + FN)."""
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%?")
+#: Numbers that are units or conventions, not results.
+CONVENTIONS = {"95%", "10,000", "1", "0", "5"}
+
+
+def leaves(value, path: str = "") -> list[tuple[str, float]]:
+    """Every number in a metrics document with its key path (e.g. metrics.test.roc_auc)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [x for k, v in value.items() for x in leaves(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [x for i, v in enumerate(value) for x in leaves(v, f"{path}[{i}]")]
+    return []
+
+
+def renderings(token: str, value: float) -> bool:
+    """Whether `value` prints as `token` at the token's own precision (×100 for a %)."""
+    text = token.replace(",", "")
+    percent = text.endswith("%")
+    text = text.rstrip("%")
+    digits = len(text.split(".")[1]) if "." in text else 0
+    shown = 100 * value if percent else value
+    return f"{shown:.{digits}f}" in (text, text.lstrip("+")) or (f"{shown:+.{digits}f}" == text)
+
+
+def number_keys(text: str, inp: Inputs) -> dict[str, list[str]]:
+    """Each number in `text` (the provenance's hashes aside) with the keys it prints from;
+    an empty list is a number typed by hand."""
+    cm, specs = inp.confusion, inp.specifications["specifications"]
+    derived = {
+        "confusion.flagged": cm["true_positive"] + cm["false_positive"],
+        "split.train_share": 1 - inp.split["test_size"],
+        "specifications.log_counts.aic - configured.aic": specs["log_counts"]["aic"]
+        - specs["configured"]["aic"],
+        "features.predictors (count)": len(inp.features["predictors"]),
+        "coefficients (count)": len(inp.coefficients["inference"]["coefficients"]),
+    }
+    sources = [(k, v) for k, v in derived.items()]
+    for name in ("data", "features", "split", "metrics", "confusion", "coefficients",
+                 "specifications", "assumptions", "cv"):  # fmt: skip
+        sources += leaves(getattr(inp, name), name)
+    sources += leaves(inp.params, "params")
+    text = text.replace(provenance(inp), "")
+    for check in inp.assumptions["checks"].values():  # the rules, as metrics state them
+        text = text.replace(check["rule"], "")
+    out = {}
+    for token in NUMBER.findall(text.replace("−", "-")):
+        if token in CONVENTIONS:
+            continue
+        out[token] = [k for k, v in sources if renderings(token, v)]
+    return out
+
+
+def test_every_number_is_tied_to_the_key_it_comes_from(built):
+    """Each number in the summary and the PACE answers prints, at its own precision, from a
+    key of the metrics files (or a named sum or difference of them); and the check fails on a
+    number typed by hand."""
     inp, out = built
+    for name in ("executive_summary.md", "pace_strategy.md"):
+        keys = number_keys((out / name).read_text(), inp)
+        assert keys, name
+        typed = [token for token, where in keys.items() if not where]
+        assert not typed, f"{name}: numbers from no metrics key: {typed}"
+    # Some ties, by name.
     md = (out / "executive_summary.md").read_text()
-    cm = inp.confusion
-    tp = cm["true_positive"]
-    derived = [tp + cm["false_positive"], tp + cm["false_negative"]]
-    # Per-10,000 figures (10,000 is the unit) are shown rounded to whole videos.
-    derived += [
-        10_000,
-        *(round(v) for v in inp.metrics["calibration"]["recommended"]["test"].values()),
-    ]
-    sources = json.dumps(
-        [
-            derived,
-            inp.data,
-            inp.metrics,
-            inp.confusion,
-            inp.coefficients,
-            inp.assumptions,
-            inp.cv,
-            inp.split,
-            inp.features,
-            inp.specifications,
-        ]
-    )
-    for number in set(re.findall(r"(?<![\d.])\d{3,}(?![\d.])", md.replace(",", ""))):
-        hashes = [inp.data["sha256"], *inp.md5.values()]
-        assert number in sources.replace(",", "") or any(number in h for h in hashes), number
+    g = inp.metrics["predictive_gain"]["roc_auc"]
+    keys = number_keys(md, inp)
+    assert "metrics.predictive_gain.roc_auc.difference" in keys[f"{g['difference']:+.3f}"]
+    assert (
+        "data.incomplete_rows.verified_share"
+        in keys[f"{100 * inp.data['incomplete_rows']['verified_share']:.1f}%"]
+    )  # noqa: E501
+    # A number typed by hand is caught.
+    planted = md.replace("**Answer.**", "**Answer.** About 0.912 of them, or 3.3%,")
+    typed = [t for t, where in number_keys(planted, inp).items() if not where]
+    assert typed == ["0.912", "3.3%"]
 
 
 def test_synthetic_banner_exactly_when_synthetic(built, tmp_path):
@@ -242,6 +290,22 @@ def test_readme_results_match_the_metrics():
         "joint_test_besides_claim_status"
     ]
     assert f"χ² = {joint['statistic']:.1f}, {joint['df']} df, p = {joint['p_value']:.2f}" in readme
-    rec = metrics["calibration"]["recommended"]
-    assert f"threshold of {rec['threshold']:g} flags" in readme
-    assert f"{rec['test']['flagged_per_10k']:,.0f} of every 10,000" in readme
+    assert "calibrated threshold of" not in readme  # no audit target it misses
+    coefficients = json.loads((METRICS / "coefficients.json").read_text())["inference"]
+    opinion = coefficients["coefficients"]["claim_status_opinion"]
+    assert f"fit on the {coefficients['rows']:,} training videos" in readme
+    assert (
+        f"{opinion['odds_ratio']:.2f} times the odds of a\n  verified author (95% CI "
+        f"{opinion['odds_ratio_ci_low']:.2f} to {opinion['odds_ratio_ci_high']:.2f})"
+    ) in readme
+    gain = metrics["predictive_gain"]["roc_auc"]
+    assert f"ROC AUC {gain['model']:.3f} against {gain['claim_status_alone']:.3f}" in readme
+    assert f"difference of {gain['ci_low']:.3f} to {gain['ci_high']:+.3f}" in readme
+    specs = json.loads((METRICS / "specifications.json").read_text())
+    configured, logged = (specs["specifications"][k] for k in ("configured", "log_counts"))
+    assert f"change AIC by {logged['aic'] - configured['aic']:+.1f}" in readme
+    assert (
+        f"from {configured['cv_roc_auc']:.3f} to {logged['cv_roc_auc']:.3f} "
+        f"(± {logged['cv_roc_auc_std']:.3f})" in readme
+    )
+    assert f"(likelihood-ratio p = {specs['interactions_lr_test']['p_value']:.2f})" in readme

@@ -159,7 +159,7 @@ def test_specifications_compared_by_aic_cv_and_the_interactions_lr_test():
     rows = frame(2_000, seed=4)
     out = spec.compare(rows, rows, CFG, seed=0)
     specs = out["specifications"]
-    assert set(specs) == {"configured", "log_counts", "log_counts_x_claim"}
+    assert set(specs) == {"configured", "uncapped", "log_counts", "log_counts_x_claim"}
     logged = dataclasses.replace(CFG, log_counts=True)
     X = design(rows, logged)
     assert X.columns == ["claim_status_opinion", "log_video_view_count", "log_video_share_count"]

@@ -39,6 +39,7 @@ from tiktok_verified.data.csv_structure import (
     show,
     show_names,
 )
+from tiktok_verified.data.disclosure import counts_by_claim_status, disclosure
 from tiktok_verified.data.schema import RAW_NAME
 
 #: Internal column carrying each row's line number in the file, for messages.
@@ -225,7 +226,14 @@ def clean(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, dict]:
     deduped = complete.unique(subset=[schema.VIDEO_ID], keep="first", maintain_order=True)
     duplicates = complete.height - deduped.height
     kept = deduped.cast(schema.interim_schema())
-    return kept, _report(kept, rows_in, incomplete, duplicates, source)
+    report = _report(kept, rows_in, incomplete, duplicates, source)
+    dropped = frame.filter(pl.any_horizontal(pl.all().is_null()))[schema.OUTCOME]
+    by_claim = kept.group_by("claim_status", schema.OUTCOME).len().iter_rows()
+    report |= disclosure(
+        dict(dropped.value_counts().iter_rows()),
+        counts_by_claim_status([(str(c), str(o), n) for c, o, n in by_claim]),
+    )
+    return kept, report
 
 
 def _report(kept: pl.DataFrame, rows_in: int, incomplete: int, duplicates: int, source: str):

@@ -82,6 +82,7 @@ def recommend(
     return {
         "use": f"bias audit of the claims classifier: find at least {AUDIT_RECALL:.0%} of the "
         "videos by verified authors, flagging as few videos as possible",
+        "target_recall": AUDIT_RECALL,
         "chosen_on": "training part, as split",
         "threshold": threshold,
         "train": at_threshold(y_train, p_train, threshold, w_train),

@@ -13,7 +13,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from tiktok_verified.config import Params
-from tiktok_verified.modeling import calibration
+from tiktok_verified.modeling import calibration, gain
 from tiktok_verified.modeling.design import outcome
 from tiktok_verified.modeling.metrics import (
     THRESHOLD_GRID,
@@ -67,7 +67,7 @@ def opinion_rule(test: Scored, pred: np.ndarray) -> dict | None:
 def evaluate(pipeline: Pipeline, train: pl.DataFrame, test: pl.DataFrame, params: Params):
     """Metrics on the training part (as split, not resampled) and on the held-out part."""
     return evaluate_scored(
-        Scored(outcome(train), predict_proba(pipeline, train, params)),
+        Scored(outcome(train), predict_proba(pipeline, train, params), None, opinion_flags(train)),
         Scored(outcome(test), predict_proba(pipeline, test, params), None, opinion_flags(test)),
         params,
     )
@@ -99,13 +99,28 @@ def evaluate_scored(train: Scored, test: Scored, params: Params):
         metrics[part]["brier_prior_corrected"] = float(
             brier_score_loss(s.y, q, labels=[0, 1], sample_weight=s.w)
         )
+    recommended = calibration.recommend(
+        train.y, calibrated["train"], test.y, calibrated["test"], train.w, test.w
+    )
+    rule = metrics["opinion_rule"]["test"]
     metrics["calibration"] = {
         "fitted_share": fitted,
         "true_share": true,
-        "recommended": calibration.recommend(
-            train.y, calibrated["train"], test.y, calibrated["test"], train.w, test.w
-        ),
+        "test_of_fit": gain.calibration_test(test.y, calibrated["test"], test.w),
+        "recommended": {
+            **recommended,
+            # What a sentence about this threshold may claim: whether it reaches its target on
+            # the held-out part, and whether the rule "flag every opinion video" does at least
+            # as well on both recall and precision.
+            "meets_target_held_out": recommended["test"]["recall"] >= calibration.AUDIT_RECALL,
+            "opinion_rule_as_good": rule is not None
+            and rule["recall"] >= recommended["test"]["recall"]
+            and rule["precision"] >= recommended["test"]["precision"],
+        },
     }
+    metrics["predictive_gain"] = gain.versus_claim_status(
+        train, test, calibrated["test"], params.base.seed
+    )
     grid = sorted({*THRESHOLD_GRID, threshold})
     y, p, w = test.y, test.p, test.w
     curves = {

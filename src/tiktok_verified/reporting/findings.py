@@ -4,79 +4,129 @@ disagree and no number is typed by hand.
 
 Three rules hold throughout: a score is shown beside its baselines; an association is said to be
 conditional (the other predictors held fixed) or marginal (the predictor alone); and only an
-association that survives the multiplicity correction (Holm) is claimed."""
+association that survives the multiplicity correction (Holm) is claimed.
+
+A sentence that states a conclusion takes its wording from a named check computed from the
+inputs, never from a fixed template (the functions named `*_check` below, each returning the
+verdict a sentence is chosen by); tests/test_story.py plants data on which each check flips
+and asserts that the sentence flips with it."""
 
 from __future__ import annotations
 
+from tiktok_verified.reporting.checks import (  # noqa: F401 (re-exported)
+    beyond_claim_status_check,
+    calibration_check,
+    ci_text,
+    claim_status_check,
+    dropped_rows_check,
+    interval_check,
+    predictive_gain_check,
+    reversal_check,
+    survives_in,
+)
+from tiktok_verified.reporting.conclusions import (  # noqa: F401 (re-exported)
+    _or_key,
+    associations,
+    beyond_claim_status_sentence,
+    calibration_sentence,
+    conditional_or,
+    correlation_range,
+    cv_explained,
+    reversal_sentence,
+    sensitivity_table,
+    specification_sentence,
+    threshold_sentence,
+)
 from tiktok_verified.reporting.inputs import SYNTHETIC_BANNER, Inputs  # noqa: F401 (re-exported)
+from tiktok_verified.reporting.words import (  # noqa: F401 (re-exported)
+    COURSE_DATA,
+    OPINION,
+    PREDICTOR_LABELS,
+    SHORT_LABELS,
+    SPECIFICATION_LABELS,
+    UNIT_CAVEAT,
+    label,
+    p_text,
+    pct,
+    provenance,
+    resample_words,
+    words,
+)
 
-PREDICTOR_LABELS = {
-    "claim_status_opinion": "opinion (vs claim) video",
-    "author_ban_status_under review": "author under review (vs active)",
-    "author_ban_status_banned": "author banned (vs active)",
-    "video_duration_sec": "video duration",
-    "video_view_count": "views",
-    "video_like_count": "likes",
-    "video_share_count": "shares",
-    "video_download_count": "downloads",
-    "video_comment_count": "comments",
-    "text_length": "transcription length",
-    "word_count": "transcription word count",
-}
-SPECIFICATION_LABELS = {
-    "configured": "as configured",
-    "log_counts": "counts as log(1 + count)",
-    "log_counts_x_claim": "log counts × claim status",
-}
-# --- words ------------------------------------------------------------------------------------
+# --- the answer, first ------------------------------------------------------------------------
 
 
-def pct(x: float, digits: int = 1) -> str:
-    return f"{100 * x:.{digits}f}%"
-
-
-def label(feature: str) -> str:
-    if ":" in feature:
-        return " × ".join(label(part) for part in feature.split(":"))
-    if feature.startswith("log_"):
-        return f"log {label(feature.removeprefix('log_'))}"
-    return PREDICTOR_LABELS.get(feature, feature.replace("_", " "))
-
-
-def words(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
-
-
-def provenance(inp: Inputs) -> str:
-    d = inp.data
-    what = "the course file" if not inp.synthetic else "the SYNTHETIC stand-in"
-    p = inp.params
-    model = p["model"]
-    penalty = f", C = {model['C']:g}" if model["penalized"] else ""
-    hashes = ", ".join(f"{name.removesuffix('.json')} {md5[:8]}" for name, md5 in inp.md5.items())
+def answer(inp: Inputs) -> str:
+    """The question answered in one sentence: the claim-status association (its direction
+    checked) and what the other columns add to prediction (the held-out gain checked)."""
+    by = inp.data.get("by_claim_status", {})
+    direction = claim_status_check(inp)
+    if direction == "none" or not {"claim", "opinion"} <= set(by):
+        first = "No video characteristic goes detectably with a verified author"
+    else:
+        o, c = by["opinion"]["verified_share"], by["claim"]["verified_share"]
+        more = "more" if direction == "higher" else "less"
+        first = (
+            f"Opinion videos are {more} likely than claim videos to be by a verified author "
+            f"({pct(o)} against {pct(c)}, the one association that survives the correction for "
+            "multiple tests)"
+        )
+    gain = predictive_gain_check(inp)
+    if gain is None:
+        return first + "."
+    g = inp.metrics["predictive_gain"]["roc_auc"]
+    second = {
+        "none": "the other video columns do not improve on claim status alone at telling "
+        "verified authors apart",
+        "above": "the other video columns improve on claim status alone at telling verified "
+        "authors apart",
+        "below": "the model with the other video columns tells verified authors apart worse "
+        "than claim status alone",
+    }[gain]
     return (
-        f"Data: {what} ({d['path']}), sha256 {d['sha256'][:16]}…, {d['rows_kept']:,} of "
-        f"{d['rows_in']:,} rows kept. Params: features {p['features']['name']}, resample "
-        f"{p['resample']['strategy']}, model {model['name']}{penalty}, threshold "
-        f"{p['evaluate']['threshold']:g}, seed {p['base']['seed']}. Generated by `dvc repro` "
-        f"from metrics/ files with md5 (as in dvc.lock): {hashes}."
+        f"{first}; {second} (held-out ROC AUC difference {g['difference']:+.3f}, "
+        f"{ci_text(g['ci_low'], g['ci_high'])})."
     )
 
 
-def resample_words(strategy: str) -> str:
-    return {
-        "upsample": "resampled to balance the classes in the fitting part only",
-        "downsample": "balanced by sampling down the not-verified videos in the fitting part",
-        "class_weight": "given balancing weights while fitting",
-        "none": "not rebalanced",
-        "exemplar": "upsampled BEFORE the split, as in the course exemplar (leaks test rows)",
-    }[strategy]
+def share_table(inp: Inputs) -> tuple[list[str], list[list[str]]] | None:
+    """The verified share by claim status, for the answer."""
+    by = inp.data.get("by_claim_status")
+    if not by:
+        return None
+    d = inp.data
+    rows = [
+        [status, f"{v['videos']:,}", f"{v['verified']:,}", pct(v["verified_share"])]
+        for status, v in by.items()
+    ]
+    rows.append(
+        [
+            "all",
+            f"{d['rows_kept']:,}",
+            f"{d['class_counts']['verified']:,}",
+            pct(d["verified_share"]),
+        ]  # fmt: skip
+    )
+    return ["Claim status", "Videos", "By verified authors", "Verified share"], rows
+
+
+def dropped_rows_sentence(inp: Inputs) -> str:
+    d = inp.data
+    n = d["rows_dropped"]["incomplete"]
+    check = dropped_rows_check(inp)
+    if check is None:
+        return "No incomplete rows were dropped."
+    x = d["incomplete_rows"]
+    verdict = {
+        "same": "no detectable difference",
+        "higher": "the kept videos under-represent verified authors",
+        "lower": "the kept videos over-represent verified authors",
+    }[check]
+    return (
+        f"The {n:,} rows dropped as incomplete (no claim status, text or counts) are "
+        f"{pct(x['verified_share'])} by verified authors against {pct(x['kept_verified_share'])} "
+        f"of the kept ({p_text(x['fisher_exact_p'], 'Fisher exact')}); {verdict}."
+    )
 
 
 # --- the main finding: the model against its baselines ---------------------------------------
@@ -90,7 +140,12 @@ def main_finding(inp: Inputs) -> str:
     n, share = t["rows"], inp.data["verified_share"]
     cm = inp.confusion
     flagged = cm["true_positive"] + cm["false_positive"]
-    lead = f"On {n:,} held-out videos the model flags {flagged:,} as likely by a verified author. "
+    top = m["calibration"]["test_of_fit"]["max_probability"]
+    lead = (
+        f"At its threshold of {m['threshold']:g} the model flags {flagged:,} of {n:,} held-out "
+        f"videos; {pct(t['precision'])} of them are by verified authors (the highest calibrated "
+        f"probability it gives any video is {top:.3f}). "
+    )
     if rule is None:
         return lead + _scores_sentence(t, none, share)
     agree = rule["agrees_with_model"]
@@ -108,19 +163,7 @@ def main_finding(inp: Inputs) -> str:
             f"{n:,} (that rule: accuracy {pct(rule['accuracy'])}, recall "
             f"{pct(rule['recall'], 0)}, precision {pct(rule['precision'])}). "
         )
-    gap = t["roc_auc"] - rule["roc_auc"]
-    compared = (
-        "no better than"
-        if gap <= 0.01
-        else "somewhat better than"
-        if gap <= 0.05
-        else ("better than")
-    )
-    return lead + (
-        f"Ranked by its probabilities, the model separates the two groups {compared} claim "
-        f"status alone (ROC AUC {t['roc_auc']:.3f} vs {rule['roc_auc']:.3f}). "
-        + _scores_sentence(t, none, share)
-    )
+    return lead + _scores_sentence(t, none, share)
 
 
 def _scores_sentence(t: dict, none: dict, share: float) -> str:
@@ -132,170 +175,34 @@ def _scores_sentence(t: dict, none: dict, share: float) -> str:
     )
 
 
-# --- associations -----------------------------------------------------------------------------
-
-
-def _or_key(c: dict) -> str:
-    return "odds_ratio" if c["binary"] else "odds_ratio_per_sd"
-
-
-def conditional_or(c: dict) -> str:
-    key = _or_key(c)
-    per = "" if c["binary"] else " per SD"
-    return f"OR {c[key]:.2f}{per} (95% CI {c[f'{key}_ci_low']:.2f} to {c[f'{key}_ci_high']:.2f})"
-
-
-def associations(inp: Inputs) -> list[str]:
-    """The association statements: what survives Holm, the joint test of the rest, and the
-    marginal associations that vanish or reverse once the others are held fixed."""
-    coefs = inp.coefficients["inference"]["coefficients"]
-    found = inp.coefficients["associations"]
-    adjusted, marginal = found["adjusted_p"], found["marginal"]
-    k = len(coefs)
-    out = []
-    for name in found["survive_holm"]:
-        c, m = coefs[name], marginal[name]
-        out.append(
-            f"**{label(name).capitalize()}**: {conditional_or(c)} with the other predictors "
-            f"held fixed (Holm-adjusted {p_text(adjusted[name]['holm'])}); alone, OR "
-            f"{m['odds_ratio']:.2f}. It survives the correction for {k} tests."
-        )
-    joint = found["joint_test_besides_claim_status"]
-    rest = [n for n in coefs if n not in found["survive_holm"]]
-    if rest:
-        near = [n for n in rest if coefs[n]["p_value"] < found["alpha"]]
-        text = f"No other predictor survives the correction for {k} tests"
-        if near:
-            text += (
-                " ("
-                + ", ".join(
-                    f"{label(n)} unadjusted {p_text(coefs[n]['p_value'])}, "
-                    f"Holm {p_text(adjusted[n]['holm'])}"
-                    for n in near
-                )
-                + ")"
-            )
-        if joint["kept"]:
-            text += (
-                f"; together, the {joint['df']} predictors besides claim status add "
-                f"{'nothing detectable' if joint['p_value'] >= found['alpha'] else 'signal'} "
-                f"(likelihood-ratio χ² = {joint['statistic']:.1f}, {joint['df']} df, "
-                f"{p_text(joint['p_value'])})"
-            )
-        out.append(text + ".")
-    vanish = [
-        n
-        for n in rest
-        if marginal[n]["p_value"] < found["alpha"] <= coefs[n]["p_value"]
-        and not marginal[n]["reversed"]
-    ]
-    if vanish:
-        worst = max(marginal[n]["p_value"] for n in vanish)
-        lower = all(marginal[n]["odds_ratio"] < 1 for n in vanish)
-        higher = all(marginal[n]["odds_ratio"] > 1 for n in vanish)
-        direction = "lower" if lower else "higher" if higher else "different"
-        out.append(
-            "Conditional is not marginal: alone, "
-            + words([f"{label(n)} (OR {marginal[n]['odds_ratio']:.2f})" for n in vanish])
-            + f" each go with {direction} odds of a verified author "
-            f"({p_text(worst).replace('=', '≤')} each); with "
-            "claim status and the others held fixed, none is distinguishable from no "
-            "association: what they share with verified status, they share with claim status "
-            "and with each other."
-        )
-    for n in rest:
-        if marginal[n]["reversed"]:
-            out.append(
-                f"{label(n).capitalize()} reverses: {conditional_or(coefs[n])} with the others "
-                f"fixed, but OR {marginal[n]['odds_ratio']:.2f} alone; suppression among "
-                f"correlated counts ({correlation_range(inp)}), not a finding."
-            )
-    return out
-
-
-def correlation_range(inp: Inputs) -> str:
-    corr = inp.assumptions["checks"]["no_severe_multicollinearity"]["figures"][
-        "correlation_of_predictors"
-    ]
-    counts = [c for c in corr if "count" in c]
-    rs = [abs(corr[a][b]) for i, a in enumerate(counts) for b in counts[i + 1 :]]
-    return f"|r| = {min(rs):.2f}–{max(rs):.2f} among the counts" if rs else "correlated"
-
-
-def counts_add_nothing(inp: Inputs) -> bool:
-    """True when the predictors besides claim status add nothing detectable (joint test) and
-    no other specification predicts better beyond fold-to-fold noise."""
-    found = inp.coefficients["associations"]
-    joint = found["joint_test_besides_claim_status"]
-    specs = inp.specifications["specifications"]
-    conf = specs["configured"]
-    noise = conf["cv_roc_auc_std"]
-    return (
-        bool(joint["kept"])
-        and joint["p_value"] >= found["alpha"]
-        and all(s["cv_roc_auc"] - conf["cv_roc_auc"] < noise for s in specs.values())
-    )
-
-
-# --- probabilities and the threshold ----------------------------------------------------------
-
-
-def calibration_sentence(inp: Inputs) -> str:
-    t, none = inp.metrics["test"], inp.metrics["no_skill"]["test"]
-    cal = inp.metrics["calibration"]
-    if cal["fitted_share"] == cal["true_share"]:
-        return (
-            f"The probabilities are on the real base rate (Brier {t['brier']:.3f}, constant "
-            f"{none['brier']:.3f})."
-        )
-    return (
-        f"Fitted on balanced rows, the model's probabilities are those of a world where "
-        f"{pct(cal['fitted_share'], 0)} of videos are by verified authors (Brier "
-        f"{t['brier']:.3f} against {none['brier']:.3f} for a constant). Moved back to the real "
-        f"{pct(cal['true_share'])} (prior correction) they are calibrated: Brier "
-        f"{t['brier_prior_corrected']:.3f}, log loss {t['log_loss_prior_corrected']:.3f} "
-        f"(constant: {none['brier']:.3f}, {none['log_loss']:.3f})."
-    )
-
-
-def threshold_sentence(inp: Inputs) -> str:
-    r = inp.metrics["calibration"]["recommended"]
-    h = r["test"]
-    return (
-        f"For a {r['use'].replace(': ', ' (', 1)}), flag videos whose calibrated probability "
-        f"is at least {r['threshold']:g} (chosen on the training part). Per 10,000 held-out "
-        "videos: "
-        f"{h['flagged_per_10k']:,.0f} flagged, {h['hits_per_10k']:,.0f} of them by verified "
-        f"authors, {h['misses_per_10k']:,.0f} verified-author videos missed (recall "
-        f"{pct(h['recall'], 0)}, precision {pct(h['precision'])})."
-    )
-
-
-def specification_sentence(inp: Inputs) -> str:
-    s = inp.specifications
-    specs = s["specifications"]
-    conf, log = specs["configured"], specs["log_counts"]
+def gain_sentence(inp: Inputs) -> str:
+    """The predictive gain over claim status alone: held out with its paired interval, and
+    cross-validated on the training part (the one cross-validated ROC AUC the reports give)."""
+    g = inp.metrics.get("predictive_gain")
+    if g is None:
+        return ""
+    a = g["roc_auc"]
+    words_ = {
+        "none": "no detectable gain",
+        "above": "a gain",
+        "below": "a loss",
+    }[predictive_gain_check(inp)]
     text = (
-        f"Specification: the summary reports the configured one ({conf['features']}; counts "
-        f"{'logged' if conf['log_counts'] else 'raw'}). With the counts as log(1 + count) the fit "
-        f"changes AIC by {log['aic'] - conf['aic']:+.1f} and cross-validated ROC AUC from "
-        f"{conf['cv_roc_auc']:.3f} to {log['cv_roc_auc']:.3f} (± {conf['cv_roc_auc_std']:.3f} "
-        "across folds)"
+        f"**Predictive gain over claim status alone: {words_}.** Held out, ROC AUC "
+        f"{a['model']:.3f} against {a['claim_status_alone']:.3f}, difference "
+        f"{a['difference']:+.3f} ({ci_text(a['ci_low'], a['ci_high'])}, paired bootstrap, "
+        f"{g['replicates']:,} replicates)"
     )
-    lr = s.get("interactions_lr_test")
-    if lr:
-        earns = lr["p_value"] < 0.05
+    cv = inp.specifications.get("cv_gain_over_claim_status")
+    if cv:
+        specs = inp.specifications
         text += (
-            f"; claim-status × count interactions {'earn' if earns else 'do not earn'} their "
-            f"place (likelihood-ratio χ² = {lr['statistic']:.1f}, {lr['df']} df, "
-            f"{p_text(lr['p_value'])})"
+            f"; cross-validated on the training part ({specs['folds']} folds, unpenalised fits "
+            f"on the same folds), {specs['specifications']['configured']['cv_roc_auc']:.3f} "
+            f"against {specs['claim_status_alone']['cv_roc_auc']:.3f}, difference "
+            f"{cv['mean']:+.3f} (± {cv['std']:.3f} across folds)"
         )
-    same = abs(log["cv_roc_auc"] - conf["cv_roc_auc"]) < conf["cv_roc_auc_std"]
-    return text + (
-        ". No specification predicts better beyond fold-to-fold noise."
-        if same
-        else ". The log specification predicts better beyond fold-to-fold noise."
-    )
+    return text + "."
 
 
 # --- assumptions and the forest plot -----------------------------------------------------------
@@ -370,3 +277,35 @@ def forest_rows(inp: Inputs) -> list[dict]:
             }
         )
     return rows
+
+
+def skew_sentence(ratios: list[dict], tolerance: float = 0.1) -> str:
+    """Where each count's skew comes from, worded by a check on its mean / median ratios
+    (`ratios`: one dict per count, "count" naming it, "<claim status>: mean / median" keys and
+    "all videos: mean / median"): about symmetric within each claim status (ratio within
+    `tolerance` of 1) but skewed over all videos means the skew comes from mixing the groups."""
+    mixing, within, symmetric = [], [], []
+    for r in ratios:
+        overall = r["all videos: mean / median"]
+        groups = [v for k, v in r.items() if k.endswith("mean / median") and k.startswith(
+            ("claim", "opinion"))]  # fmt: skip
+        name = label(r["count"])
+        if all(abs(v - 1) <= tolerance for v in groups):
+            (mixing if overall > 1 + tolerance else symmetric).append(name)
+        else:
+            within.append(name)
+    out = []
+    if mixing:
+        out.append(
+            f"{words(mixing).capitalize()}: about symmetric within each claim status (mean within "
+            f"{tolerance:.0%} of the median), skewed over all videos: that skew comes from mixing "
+            "claims and opinions, whose engagement differs greatly."
+        )
+    if within:
+        out.append(
+            f"{words(within).capitalize()}: skewed within each claim status too (mean above the "
+            "median), which is one reason the specification with log counts is compared below."
+        )
+    if symmetric:
+        out.append(f"{words(symmetric).capitalize()}: about symmetric, within and over all.")
+    return " ".join(out)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from tiktok_verified.reporting.findings import (
+    COURSE_DATA,
     SYNTHETIC_BANNER,
+    UNIT_CAVEAT,
     Inputs,
+    answer,
     associations,
+    beyond_claim_status_sentence,
     calibration_sentence,
-    counts_add_nothing,
+    dropped_rows_sentence,
+    gain_sentence,
     label,
     left_out_words,
     main_finding,
     pct,
+    predictive_gain_check,
     provenance,
     resample_words,
     specification_sentence,
@@ -58,13 +64,15 @@ def pace_strategy(inp: Inputs) -> list[Block]:
             f"lack the claim status, text and counts and were dropped; "
             f"{d['rows_dropped']['duplicate_video_id']:,} duplicates. "
             f"{pct(d['verified_share'])} of the {d['rows_kept']:,} remaining videos have "
-            "verified authors" + (": an imbalanced outcome." if d["verified_share"] < 0.2 else "."),
+            "verified authors"
+            + (": an imbalanced outcome. " if d["verified_share"] < 0.2 else ". ")
+            + dropped_rows_sentence(inp),
         ),
         (
             "p",
             "**Ethical considerations.** Verified status must not become a proxy for "
-            "trustworthiness in the claims model; errors are reported per class, and the "
-            "data here are the course's synthetic records, not real users.",
+            f"trustworthiness in the claims model; errors are reported per class. {COURSE_DATA} "
+            f"{UNIT_CAVEAT}",
         ),
         ("h2", "Analyze"),
         (
@@ -109,8 +117,9 @@ def pace_strategy(inp: Inputs) -> list[Block]:
             "touches the fitting rows only. " + calibration_sentence(inp),
         ),
         ("h2", "Execute"),
-        ("p", "**Key insights.**"),
+        ("p", f"**Key insights.** {answer(inp)}"),
         ("ul", associations(inp)),
+        ("p", gain_sentence(inp)),
         (
             "p",
             f"**Model performance.** {main_finding(inp)} Confusion matrix: "
@@ -132,11 +141,13 @@ def pace_strategy(inp: Inputs) -> list[Block]:
             "p",
             "**Could the model improve?** "
             + (
-                "Not with these columns: beyond claim status they add nothing detectable, "
-                "raw, logged or interacted with claim status. "
-                if counts_add_nothing(inp)
+                "Not at prediction with these columns: held out, the model ranks no better than "
+                "claim status alone (above). "
+                if predictive_gain_check(inp) == "none"
                 else "Perhaps with a better specification (above). "
             )
+            + beyond_claim_status_sentence(inp)
+            + " "
             + "Author-level data (an author id, account age, history) and the transcription "
             "text itself are the next candidates.",
         ),

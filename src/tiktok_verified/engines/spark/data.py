@@ -18,6 +18,7 @@ from pathlib import Path
 from tiktok_verified.config import Params
 from tiktok_verified.data import schema, standin
 from tiktok_verified.data.csv_structure import InputError
+from tiktok_verified.data.disclosure import counts_by_claim_status, disclosure
 from tiktok_verified.data.reader import (
     INDEX_NAMES,
     WHOLE_NUMBER,
@@ -129,6 +130,12 @@ def clean(typed, source: str) -> tuple[object, dict]:
     class_counts = {c: int(counts.get(c, 0)) for c in schema.CATEGORIES[schema.OUTCOME]}
     if sum(n > 0 for n in class_counts.values()) < 2:
         raise InputError(source, "only one class in the complete rows", column=schema.OUTCOME)
+    incomplete = typed.filter(" OR ".join(f"`{c}` IS NULL" for c in schema.NULLABLE))
+    by_claim = kept.groupBy("claim_status", schema.OUTCOME).count().collect()
+    disclosed = disclosure(
+        dict(incomplete.groupBy(schema.OUTCOME).count().collect()),
+        counts_by_claim_status([tuple(r) for r in by_claim]),
+    )
     return kept.orderBy(LINE), {
         "rows_in": rows_in,
         "rows_dropped": {
@@ -138,7 +145,7 @@ def clean(typed, source: str) -> tuple[object, dict]:
         "rows_kept": n_kept,
         "class_counts": class_counts,
         "verified_share": class_counts[schema.POSITIVE] / n_kept,
-    }
+    } | disclosed
 
 
 def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: int) -> dict:
