@@ -380,3 +380,78 @@ def test_without_java_a_spark_stage_stops_with_one_line(tmp_path, monkeypatch, c
         "Java 17+ (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
     ]
     assert not (tmp_path / "f").exists()
+
+
+def _hostile_cases():
+    import test_hostile_input as hostile
+
+    return hostile
+
+
+@pytest.mark.parametrize("name", list(_hostile_cases().BROKEN))
+def test_a_broken_file_is_refused_as_the_local_engine_refuses_it(spark, tmp_path, name):
+    """The hostile-input suite under Spark: the same files refused with the same line."""
+    from tiktok_verified.data import reader
+    from tiktok_verified.engines.spark import data
+
+    hostile = _hostile_cases()
+    mutate, _ = hostile.BROKEN[name]
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / schema.RAW_NAME).write_bytes(mutate(hostile.BASE))
+    with pytest.raises(InputError) as local_error:
+        reader.read_videos(raw, "auto", 100, 0)
+    with pytest.raises(InputError) as spark_error:
+        data.ingest(spark, raw, tmp_path / "videos", "auto", 100, 0)
+    assert str(spark_error.value) == str(local_error.value)
+    assert not (tmp_path / "videos").exists()
+
+
+@pytest.mark.parametrize("name", list(_hostile_cases().VARIANTS))
+def test_a_harmless_variant_is_accepted_with_the_local_rows(spark, tmp_path, name):
+    from tiktok_verified.data import reader
+    from tiktok_verified.engines.spark import data
+
+    hostile = _hostile_cases()
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / schema.RAW_NAME).write_bytes(hostile.VARIANTS[name](hostile.BASE))
+    report = data.ingest(spark, raw, tmp_path / "videos", "auto", 100, 0)
+    ours = reader.read_videos(raw, "auto", 100, 0)
+    for key in ("rows_in", "rows_dropped", "rows_kept", "class_counts", "incomplete_rows"):
+        assert report[key] == ours.report[key], key
+    theirs = by_video(pl.read_parquet(tmp_path / "videos"))
+    mine = by_video(ours.frame)
+    for column in mine.columns:
+        assert theirs[column].cast(pl.String).to_list() == mine[column].cast(pl.String).to_list()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["text in a numeric column", "count beyond 64 bits", "negative count", "unknown claim_status",
+     "missing required value", "too many fields"],
+)  # fmt: skip
+def test_above_the_local_check_size_spark_refuses_in_one_line_naming_the_column(
+    spark, tmp_path, monkeypatch, name
+):
+    """A file too large for the reader of record is checked on Spark alone: still one
+    InputError naming the file, the row (by `#`) and the local engine's column, never a
+    traceback (under ANSI mode a plain cast would raise first)."""
+    from tiktok_verified.data import reader
+    from tiktok_verified.engines.spark import data
+
+    hostile = _hostile_cases()
+    monkeypatch.setattr(data, "LOCAL_CHECK_BYTES", 0)
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / schema.RAW_NAME).write_bytes(hostile.BROKEN[name][0](hostile.BASE))
+    with pytest.raises(InputError) as local_error:
+        reader.read_videos(raw, "auto", 100, 0)
+    with pytest.raises(InputError) as spark_error:
+        data.ingest(spark, raw, tmp_path / "videos", "auto", 100, 0)
+    message = str(spark_error.value)
+    assert message.startswith(str(raw / schema.RAW_NAME))
+    if name == "too many fields":  # Spark's reader refuses the record itself, quoting it
+        assert "a record that cannot be parsed ('7,claim,7926614566," in message
+    else:
+        assert "row #" in message and spark_error.value.column == local_error.value.column

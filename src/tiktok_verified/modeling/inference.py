@@ -20,6 +20,14 @@ from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.modeling.design import as_array, design
 from tiktok_verified.modeling.resampling import as_weighted
 
+#: Why inference uses the training part as split (both engines write it).
+WHY_THESE_ROWS = (
+    "the scikit-learn model's fitting rows are resampled: copies of rows are not new "
+    "observations, so a fit on them shrinks every standard error and overstates significance "
+    "(resampled_rows_comparison shows by how much), and resampling or class weights shift the "
+    "intercept; the penalised scikit-learn model stays the predictor"
+)
+
 
 def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str]):
     """Unpenalised Logit with an intercept (statsmodels, Newton's method), fails loudly if not
@@ -113,11 +121,7 @@ def coefficient_inference(
         "method": f"{method}, maximum likelihood, no penalty, Wald 95% intervals",
         "rows": int(len(y) if weights is None else np.sum(weights)),
         "rows_used": "training part as split, before resampling (one row per video)",
-        "why_these_rows": "the scikit-learn model's fitting rows are resampled: copies of "
-        "rows are not new observations, so a fit on them shrinks every standard error and "
-        "overstates significance (resampled_rows_comparison shows by how much), and "
-        "resampling or class weights shift the intercept; the penalised scikit-learn model "
-        "stays the predictor",
+        "why_these_rows": WHY_THESE_ROWS,
         "events": int(y.sum() if weights is None else np.asarray(weights) @ y),
         "converged": True,
         "log_likelihood": llf,

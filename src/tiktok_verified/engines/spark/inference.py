@@ -113,6 +113,7 @@ def coefficient_inference(frame, cfg: Features, weighted: bool = False) -> dict:
         + ", maximum likelihood, no penalty, Wald 95% intervals",
         "rows": int(round(stats["rows"])),
         "rows_used": "training part as split, before resampling (one row per video)",
+        "why_these_rows": local_inference.WHY_THESE_ROWS,
         "events": int(round(stats["events"])),
         "converged": True,
         "log_likelihood": llf,
