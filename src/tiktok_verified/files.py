@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tiktok_verified.errors import write_failure
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -41,20 +43,32 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 
     Until the rename, `target` keeps its previous content (or stays absent); a crash, an
     exception or a SIGKILL mid-write leaves at most a `.<name>.*.tmp` file, which git and DVC
-    ignore (.gitignore, .dvcignore) and the next write of the same target removes."""
+    ignore (.gitignore, .dvcignore) and the next write of the same target removes.
+
+    A write that fails at the OS level (no space left, file size limit, read-only, no
+    permission) raises OutputWriteError, naming `target` and the reason, with the temporary
+    file removed."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in temp_files(target):
         stale.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise write_failure(target, exc) or exc from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp_path, target)
+        try:
+            yield tmp_path
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600: outputs are ordinary
+            os.replace(tmp_path, target)
+        except Exception as exc:
+            if (failure := write_failure(target, exc)) is not None:
+                raise failure from exc
+            raise
         _fsync_dir(target.parent)
     finally:
         tmp_path.unlink(missing_ok=True)

@@ -1,6 +1,9 @@
 """The one stage runner: parse the stage's arguments, load and validate params.yaml, run the
 stage's body, and turn a known failure (`PipelineError`: bad params, bad input, a refused model
-file) into one line `<stage>: error: <message>` on stderr and exit code 1.
+file, an output the disk refused) into one line `<stage>: error: <message>` on stderr and exit
+code 1. An interruption (Ctrl-C's SIGINT, SIGTERM, SIGHUP) is one line too, after the
+unfinished write's temporary file is removed: exit code 128 + the signal's number, as a shell
+reports a process killed by it.
 
     main = stage_main("split", "Split, cap outliers, resample train.", body,
                       {"features": "features table", ...})
@@ -17,6 +20,15 @@ from pathlib import Path
 
 from tiktok_verified.config import Params, load_params
 from tiktok_verified.errors import PipelineError
+from tiktok_verified.guards import (
+    catch_stop_signals,
+    check_inputs,
+    check_unchanged,
+    file_bytes,
+    interruption,
+    one_line,
+    restore_signals,
+)
 
 Body = Callable[[argparse.Namespace, Params], str]
 
@@ -39,12 +51,19 @@ def run_stage(
     argv: list[str] | None = None,
 ) -> int:
     args = parse(description, paths, argv)
+    previous = catch_stop_signals()
     try:
-        params = load_params(args.params)
-        message = body(args, params)
-    except PipelineError as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
-        return 1
+        check_inputs(name, args)
+        params_read = file_bytes(args.params)
+        message = body(args, load_params(args.params))
+        check_unchanged(args.params, params_read)
+    except BaseException as exc:
+        if (line := one_line(name, exc)) is None:
+            raise  # a bug: its traceback
+        print(line, file=sys.stderr)
+        return 1 if isinstance(exc, PipelineError | OSError) else 128 + interruption(exc)
+    finally:
+        restore_signals(previous)
     print(f"{name}: {message}")
     return 0
 
