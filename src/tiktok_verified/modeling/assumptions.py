@@ -337,24 +337,25 @@ def check_all(
     train = stratified_sample(train, MAX_ROWS, seed)
     videos_train = videos.join(train.select(schema.VIDEO_ID).unique(), on=schema.VIDEO_ID)
     caps = split_report["caps"]
-    checks = [
-        binary_outcome(features),
-        independence(features, train, split_report["test_rows_whose_video_is_in_train"]),
-        multicollinearity(train, videos_train, cfg),
-        box_tidwell(train, cfg),
-        influence(train, cfg, caps, uncapped(train, videos_train, list(caps))),
-        sample_size(train, cfg),
-    ]
-    verdicts = [c["verdict"] for c in checks]
+    # Keyed by the stable keys of `contracts.ASSUMPTION_KEYS`, not by the display titles.
+    checks = {
+        "binary_outcome": binary_outcome(features),
+        "independent_observations": independence(
+            features, train, split_report["test_rows_whose_video_is_in_train"]
+        ),
+        "no_severe_multicollinearity": multicollinearity(train, videos_train, cfg),
+        "linearity_of_the_logit": box_tidwell(train, cfg),
+        "no_extreme_outliers_or_overly_influential_points": influence(
+            train, cfg, caps, uncapped(train, videos_train, list(caps))
+        ),
+        "sample_size": sample_size(train, cfg),
+    }
+    verdicts = [c["verdict"] for c in checks.values()]
     return {
         "resample": split_report["resample"],
         "rows": train.height,
         "rows_used": "training part as split, one row per video (before any resampling)",
         "sampled_from": sampled_from,
         "summary": {v: verdicts.count(v) for v in VERDICTS if v in verdicts},
-        "checks": {_key(c["name"]): c for c in checks},
+        "checks": checks,
     }
-
-
-def _key(name: str) -> str:
-    return name.lower().split(" (")[0].replace(" ", "_").replace("'", "").replace("-", "_")

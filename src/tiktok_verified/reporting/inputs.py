@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tiktok_verified.files import md5_file, read_json
+from tiktok_verified import contracts
+from tiktok_verified.files import md5_file
 
 SYNTHETIC_BANNER = (
     "SYNTHETIC DATA: these figures come from the seeded stand-in, NOT the course file. "
@@ -52,8 +53,10 @@ class Inputs:
 
 
 def load_inputs(metrics_dir: Path, params: dict) -> Inputs:
-    """Read the metrics files, with the md5 of each (what dvc.lock records for them)."""
-    read = {key: read_json(metrics_dir / name) for key, name in INPUT_FILES.items()}
+    """Read the metrics files, each checked against its contract (`contracts`: a missing or
+    renamed key stops here in one line, never a blank in a report), with the md5 of each (what
+    dvc.lock records for them)."""
+    read = {key: contracts.read(metrics_dir / name) for key, name in INPUT_FILES.items()}
     read["predictor"] = read["predictor"]["predictor"]
     return Inputs(
         **read,

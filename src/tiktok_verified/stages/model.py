@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from tiktok_verified.files import write_csv, write_json
+from tiktok_verified import contracts
+from tiktok_verified.files import write_csv
 from tiktok_verified.modeling import model_file
 from tiktok_verified.modeling.fit import coefficient_table
 from tiktok_verified.stages.dispatch import engine_module
@@ -33,13 +34,15 @@ def body(args, params) -> str:
     pipeline, info, cv, evaluated = engine_module(params, "model").run(args, params)
     metrics, matrix, predictions, curves = evaluated
     model_file.save(pipeline, args.model)
-    write_json(args.predictor, {"predictor": {**info, **coefficient_table(pipeline)}})
-    write_json(args.cv, cv)
+    contracts.write(
+        args.predictor, {"predictor": {**info, **coefficient_table(pipeline)}}, "predictor.json"
+    )
+    contracts.write(args.cv, cv, "cv.json")
     write_csv(args.plots_dir / "predictions.csv", predictions)
     for name, frame in curves.items():
         write_csv(args.plots_dir / f"{name}.csv", frame)
-    write_json(args.confusion, matrix)
-    write_json(args.metrics, metrics)
+    contracts.write(args.confusion, matrix, "confusion_matrix.json")
+    contracts.write(args.metrics, metrics, "metrics.json")
     t = metrics["test"]
     return (
         f"fitted on {info['train_rows']} rows (converged={info['converged']}); CV ROC AUC "

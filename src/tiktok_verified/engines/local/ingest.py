@@ -3,8 +3,9 @@ is absent."""
 
 from __future__ import annotations
 
+from tiktok_verified import contracts
 from tiktok_verified.data.reader import read_videos
-from tiktok_verified.files import write_json, write_parquet
+from tiktok_verified.files import write_parquet
 
 
 def run(args, params) -> str:
@@ -12,7 +13,7 @@ def run(args, params) -> str:
         args.raw_dir, params.data.source, params.data.synthetic_rows, params.base.seed
     )
     write_parquet(args.out, videos.frame)
-    write_json(args.metrics, videos.report)
+    contracts.write(args.metrics, videos.report, "data.json")
     r = videos.report
     return (
         f"{r['source']} data, {r['rows_in']} rows in, {r['rows_kept']} kept, "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from tiktok_verified.files import write_json, write_parquet
+from tiktok_verified import contracts
+from tiktok_verified.files import write_parquet
 from tiktok_verified.modeling.split import make_split
 
 
@@ -13,6 +14,6 @@ def run(args, params) -> str:
     write_parquet(args.train, result.train)
     write_parquet(args.train_original, result.train_original)
     write_parquet(args.test, result.test)
-    write_json(args.report, result.report)
+    contracts.write(args.report, result.report, "split.json")
     rows = result.report["rows"]
     return f"train {rows['train']} rows ({result.report['resample']}), test {rows['test']} rows"

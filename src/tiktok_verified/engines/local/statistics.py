@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from tiktok_verified import contracts
 from tiktok_verified.data import schema
-from tiktok_verified.files import read_json, write_csv, write_json
+from tiktok_verified.files import write_csv
 from tiktok_verified.modeling import associations, inference, specification
 from tiktok_verified.modeling.assumptions import check_all
 
@@ -22,7 +23,7 @@ def run(args, params) -> str:
         original,
         videos,
         params.features,
-        read_json(args.split_report),
+        contracts.read(args.split_report, "split.json"),
         params.base.seed,
     )
     specs = specification.compare_for(original, videos, params.features, params.base.seed)
@@ -32,16 +33,17 @@ def run(args, params) -> str:
         params.features,
     )
     found = associations.describe(stats, original, params.features)
-    write_json(args.assumptions, report)
-    write_json(
+    contracts.write(args.assumptions, report, "assumptions.json")
+    contracts.write(
         args.coefficients,
         {
             "inference": stats,
             "associations": found,
             "strongest": inference.strongest(stats, found["adjusted_p"]),
         },
+        "coefficients.json",
     )
-    write_json(args.specifications, specs)
+    contracts.write(args.specifications, specs, "specifications.json")
     write_csv(args.plot, inference.plot_rows(stats))
     verdicts = ", ".join(f"{c['verdict']} {c['name']}" for c in report["checks"].values())
     return f"inference on {stats['rows']} videos; assumptions: {verdicts}"

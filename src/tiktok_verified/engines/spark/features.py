@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from tiktok_verified import contracts
 from tiktok_verified.config import Params
 from tiktok_verified.engines.spark.session import session
-from tiktok_verified.files import write_json
 
 
 def run(args, params: Params) -> str:
@@ -14,7 +14,7 @@ def run(args, params: Params) -> str:
     with session(params.engine, "features") as spark:
         rows = compute(spark, args.videos, args.out, params.features)
     summary = summarise(_Rows(rows), params.features)
-    write_json(args.summary, summary)
+    contracts.write(args.summary, summary, "features.json")
     return f"{rows} rows on Spark, predictors {summary['predictors']}"
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from tiktok_verified import contracts
 from tiktok_verified.config import Params
 from tiktok_verified.engines.spark.session import session
-from tiktok_verified.files import write_json
 
 
 def run(args, params: Params) -> str:
@@ -15,7 +15,7 @@ def run(args, params: Params) -> str:
         report = compute(
             spark, args.raw_dir, args.out, d.source, d.synthetic_rows, params.base.seed
         )
-    write_json(args.metrics, report)
+    contracts.write(args.metrics, report, "data.json")
     return (
         f"{report['source']} data on Spark, {report['rows_in']} rows in, {report['rows_kept']} kept"
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from tiktok_verified import contracts
 from tiktok_verified.config import Params
 from tiktok_verified.engines.spark.session import session
-from tiktok_verified.files import write_json
 
 
 def run(args, params: Params) -> str:
@@ -13,5 +13,5 @@ def run(args, params: Params) -> str:
     outs = {"train": args.train, "train_original": args.train_original, "test": args.test}
     with session(params.engine, "split") as spark:
         report = compute(spark, args.features, outs, params)
-    write_json(args.report, report)
+    contracts.write(args.report, report, "split.json")
     return f"train {report['rows']['train']} rows, test {report['rows']['test']} rows on Spark"

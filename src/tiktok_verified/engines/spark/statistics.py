@@ -3,9 +3,10 @@ checks and the specification comparison on a stratified sample collected to this
 
 from __future__ import annotations
 
+from tiktok_verified import contracts
 from tiktok_verified.config import Params
 from tiktok_verified.engines.spark.session import session
-from tiktok_verified.files import write_csv, write_json
+from tiktok_verified.files import write_csv
 
 
 def run(args, params: Params) -> str:
@@ -13,7 +14,6 @@ def run(args, params: Params) -> str:
 
     from tiktok_verified.data import schema
     from tiktok_verified.engines.spark import inference as spark_inference
-    from tiktok_verified.files import read_json
     from tiktok_verified.modeling import associations, inference, specification
     from tiktok_verified.modeling.assumptions import MAX_ROWS, check_all
 
@@ -43,7 +43,9 @@ def run(args, params: Params) -> str:
             .toArrow()
         )
         facts = table_facts(spark.read.parquet(str(args.features)))
-    report = check_all(facts, sample, videos, cfg, read_json(args.split_report), seed)
+    report = check_all(
+        facts, sample, videos, cfg, contracts.read(args.split_report, "split.json"), seed
+    )
     note = (
         f"a sample of {sample.height} rows collected from Spark"
         if sampled_from
@@ -53,16 +55,17 @@ def run(args, params: Params) -> str:
     report["sampled_from"] = sampled_from
     specs = specification.compare_for(sample, videos, cfg, seed)
     specs["computed_on"] = note
-    write_json(args.assumptions, report)
-    write_json(
+    contracts.write(args.assumptions, report, "assumptions.json")
+    contracts.write(
         args.coefficients,
         {
             "inference": stats,
             "associations": found,
             "strongest": inference.strongest(stats, adjusted),
         },
+        "coefficients.json",
     )
-    write_json(args.specifications, specs)
+    contracts.write(args.specifications, specs, "specifications.json")
     write_csv(args.plot, inference.plot_rows(stats))
     return f"inference on {stats['rows']} videos on Spark; assumptions on {note}"
 
