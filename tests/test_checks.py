@@ -223,6 +223,27 @@ def test_the_paired_bootstrap_auc_is_scikit_learns():
     assert cells["roc_auc"]["ci_low"] < cells["roc_auc"]["difference"] < cells["roc_auc"]["ci_high"]
 
 
+def test_the_bootstrap_is_the_same_from_rows_and_from_cells():
+    """The local engine hands over one row per video, Spark cells with counts, rows in any
+    order: the same videos give the same interval, to the last digit."""
+    rng = np.random.default_rng(1)
+    y = (rng.random(900) < 0.1).astype(float)
+    opinion = rng.random(900) < 0.5
+    p = np.where(opinion, 0.7, 0.3) + 0.1 * y  # few distinct scores, as the course file's
+    scores = {"ranking": p, "calibrated": p / 5}
+    reference = np.where(opinion, 0.1, 0.02)
+    rows = gain.paired_bootstrap(y, scores, reference, 0)
+    keys = np.column_stack([y, p, reference])
+    cells, inverse = np.unique(keys, axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel()).astype(float)
+    order = rng.permutation(len(cells))  # cells in another order
+    c = cells[order]
+    grouped = gain.paired_bootstrap(
+        c[:, 0], {"ranking": c[:, 1], "calibrated": c[:, 1] / 5}, c[:, 2], 0, counts[order]
+    )
+    assert grouped == rows
+
+
 # --- the claim-status direction and the table the answer opens with --------------------------
 
 

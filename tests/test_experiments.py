@@ -151,7 +151,7 @@ def test_pr_report_shows_the_param_change_and_signed_deltas(baseline, tmp_path):
     assert set(rows) == set(old) == set(new)
     moved = 0
     for key, (shown_old, shown_new, shown_delta) in rows.items():
-        if not isinstance(new[key], int | float):
+        if isinstance(new[key], bool) or not isinstance(new[key], int | float):
             assert (shown_old, shown_new) == (str(old[key]), str(new[key]))
             continue
         assert number(shown_old) == pytest.approx(old[key], rel=1e-5), key

@@ -189,9 +189,9 @@ def test_every_number_is_tied_to_the_key_it_comes_from(built):
         in keys[f"{100 * inp.data['incomplete_rows']['verified_share']:.1f}%"]
     )  # noqa: E501
     # A number typed by hand is caught.
-    planted = md.replace("**Answer.**", "**Answer.** About 0.912 of them, or 3.3%,")
+    planted = md.replace("**Answer.**", "**Answer.** About 0.912 of them, or 97.3%,")
     typed = [t for t, where in number_keys(planted, inp).items() if not where]
-    assert typed == ["0.912", "3.3%"]
+    assert typed == ["0.912", "97.3%"]
 
 
 def test_synthetic_banner_exactly_when_synthetic(built, tmp_path):

@@ -56,10 +56,7 @@ def _resample(rng: np.random.Generator, base: np.ndarray, n: int, size: int) -> 
     """`size` bootstrap replicates of `n` videos drawn with replacement from entries standing
     for `base` videos each: each replicate's videos per entry."""
     k = len(base)
-    if np.all(base == 1):
-        drawn = rng.integers(0, k, size=(size, n))
-    else:
-        drawn = rng.choice(k, size=(size, n), p=base / base.sum())
+    drawn = rng.choice(k, size=(size, n), p=base / base.sum())
     flat = (drawn + k * np.arange(size)[:, None]).ravel()
     return np.bincount(flat, minlength=size * k).reshape(size, k).astype(np.float64)
 
@@ -82,6 +79,14 @@ def paired_bootstrap(
     same for `reference`, with paired percentile bootstrap intervals."""
     y = np.asarray(y, dtype=np.float64)
     base = np.ones(len(y)) if w is None else np.asarray(w, dtype=np.float64)
+    # One entry per distinct (outcome, scores) cell, in sorted order, weighing its videos: the
+    # draws are then the same whether an engine hands over one row per video (local) or cells
+    # with counts (Spark), so both engines give the same interval.
+    keys = np.column_stack([y, model["ranking"], model["calibrated"], reference])
+    cells, inverse = np.unique(keys, axis=0, return_inverse=True)
+    base = np.bincount(inverse.ravel(), weights=base, minlength=len(cells))
+    y, ranking, calibrated, reference = (np.ascontiguousarray(c) for c in cells.T)
+    model = {"ranking": ranking, "calibrated": calibrated}
     n = int(round(base.sum()))
     rng = np.random.default_rng(seed)
     ones = base[None, :]

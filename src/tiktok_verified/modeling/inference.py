@@ -17,6 +17,7 @@ from scipy.stats import chi2
 
 from tiktok_verified.config import Features
 from tiktok_verified.data.schema import WEIGHT, Y
+from tiktok_verified.errors import PipelineError
 from tiktok_verified.modeling.design import as_array, design
 from tiktok_verified.modeling.resampling import as_weighted
 
@@ -29,15 +30,20 @@ WHY_THESE_ROWS = (
 )
 
 
-def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str]):
+def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], strict: bool = True):
     """Unpenalised Logit with an intercept (statsmodels, Newton's method), fails loudly if not
-    converged."""
+    converged (`strict=False`: returned as it is, for a prediction that needs no inference;
+    `result.mle_retvals["converged"]` says)."""
     import statsmodels.api as sm
 
     exog = sm.add_constant(X, has_constant="add")
     result = sm.Logit(y, exog).fit(disp=0, method="newton", maxiter=200)
-    if not result.mle_retvals.get("converged", False):
-        raise RuntimeError("statsmodels Logit did not converge")
+    if strict and not result.mle_retvals.get("converged", False):
+        raise PipelineError(
+            f"statsmodels Logit did not converge on {len(y):,} rows ({int(np.sum(y)):,} "
+            "verified): too few rows, or a predictor separates the classes; use more data "
+            "(data.synthetic_rows for the stand-in) or fewer predictors"
+        )
     result.model.exog_names[:] = ["const", *names]
     return result
 
