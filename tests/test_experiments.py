@@ -152,7 +152,10 @@ def test_pr_report_shows_the_param_change_and_signed_deltas(baseline, tmp_path):
     moved = 0
     for key, (shown_old, shown_new, shown_delta) in rows.items():
         if isinstance(new[key], bool) or not isinstance(new[key], int | float):
-            assert (shown_old, shown_new) == (str(old[key]), str(new[key]))
+            assert (shown_old, shown_new) == (
+                json.dumps(old[key]).strip('"'),
+                json.dumps(new[key]).strip('"'),
+            )
             continue
         assert number(shown_old) == pytest.approx(old[key], rel=1e-5), key
         assert number(shown_new) == pytest.approx(new[key], rel=1e-5), key

@@ -113,7 +113,7 @@ def test_real_file_pipeline(real_run, real_csv):
     assert data["rows_dropped"] == {"incomplete": 298, "duplicate_video_id": 0}
     assert data["class_counts"] == {"not verified": 17_884, "verified": 1_200}
     assert data["sha256"] == hashlib.sha256(real_csv.read_bytes()).hexdigest()
-    assert metrics["test"]["rows"] == 4_771
+    assert metrics["test"]["rows"] == 4_804  # the hash split of the course file's 19,084
     assert 0.5 < metrics["test"]["accuracy"] < 0.75
     assert 0.7 < metrics["test"]["recall"] < 0.95
     assert 0.07 < metrics["test"]["precision"] < 0.2
