@@ -18,7 +18,7 @@ from conftest import REPO_ROOT
 
 CONF = REPO_ROOT / "conf"
 SECTIONS = "base, data, engine, evaluate, features, model, resample, split"
-MODEL_KEYS = "C, l1_ratio, max_iter, name, penalized, solver, standardize"
+MODEL_KEYS = "C, l1_ratio, max_iter, name, penalized, solver, standardize, tol"
 
 #: override -> the message (ConfigError from our validation, after Hydra composed it)
 BAD_VALUES = {
