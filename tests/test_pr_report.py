@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_verified.tools.pr_diffs import metrics_changes, static_spec
+from tiktok_verified.tools.pr_diffs import metrics_changes, remotes_in, static_spec
 from tiktok_verified.tools.pr_report import COMMENT_LIMIT, build_report
 from tiktok_verified.tools.pr_sections import (
     Context,
@@ -206,3 +206,16 @@ def test_header_flags_unreproduced_work_and_stale_committed_results():
     assert "are stale" in header_section(context(stale_outputs=True))
     # On the stand-in, the reproduced metrics differ from committed course-file ones: expected.
     assert "stale" not in header_section(context(stale_outputs=True, new_data=SYNTHETIC))
+
+
+def test_remotes_come_from_dvc_config_lines_whole():
+    listing = (
+        "remote.storage.url=/tmp/a/very/long/path/that/dvc/remote/list/would/wrap/at/80/cols\n"
+        "remote.storage.access_key_id=abc\n"
+        "remote.s3.url=s3://bucket/path.url=odd\n"
+        "core.remote=storage\n"
+    )
+    assert remotes_in(listing) == {
+        "storage": "/tmp/a/very/long/path/that/dvc/remote/list/would/wrap/at/80/cols",
+        "s3": "s3://bucket/path.url=odd",
+    }

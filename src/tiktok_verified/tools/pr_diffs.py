@@ -147,13 +147,17 @@ def pipeline_status(cwd: Path) -> dict:
 
 
 def remotes(cwd: Path) -> dict[str, str]:
-    """{name: url} of the configured DVC remotes."""
-    out = run(["dvc", "remote", "list"], cwd).stdout
+    """{name: url} of the configured DVC remotes. From `dvc config --list` (one `key=value`
+    a line), not `dvc remote list`, whose table wraps a long URL onto the next line."""
+    return remotes_in(run(["dvc", "config", "--list"], cwd).stdout)
+
+
+def remotes_in(config_list: str) -> dict[str, str]:
     found = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 2:
-            found[parts[0]] = parts[1]
+    for line in config_list.splitlines():
+        m = re.match(r"remote\.([^=]+?)\.url=(.*)$", line)
+        if m:
+            found[m.group(1)] = m.group(2)
     return found
 
 
