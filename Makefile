@@ -99,5 +99,5 @@ format: env ## ruff format + autofix
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-bench: spark-env ## time + memory: course file, no-op, model.C change, 1M/10M rows vs pandas, 10M on Spark (BENCH_QUICK=1: short)
+bench: spark-env ## time + memory: course file, no-op, model.C change and sweep vs the one-stage DVC floor, 1M/10M rows vs pandas, 10M on Spark (BENCH_QUICK=1: short)
 	$(VENV)/bin/python -m benchmarks.run
