@@ -13,8 +13,10 @@ Scenarios, each repeated and reported as medians:
   real file   cold `make pipeline` (= `make repro` with the environment built) in a fresh clone
               (committed dvc.lock), then a no-op `dvc repro`, one `dvc exp run -S model.C=…`,
               `dvc repro --force`, and a queued sweep of four C values run with
-              `dvc exp run --run-all -j 2`; the whole pipeline with every stage run (no
-              dvc.lock) + `make pipeline`; the pandas baseline on the same file
+              `dvc exp run --run-all -j 2`; the same experiment and sweep in the floor, a
+              one-stage DVC project doing the same fit on the same parts (benchmarks/floor.py);
+              the whole pipeline with every stage run (no dvc.lock) + `make pipeline`; the
+              pandas baseline on the same file
   N rows      `python -m tiktok_verified.data.standin` writes N rows to data/raw/ of a fresh copy,
               `make pipeline` (dvc add + dvc repro, every stage), the pandas baseline
 Writes benchmarks/results.json (every run) and benchmarks/RESULTS.md (medians, targets, ratios,
@@ -39,6 +41,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks import report
+from benchmarks.floor import bench_floor, make_floor
 from benchmarks.measure import (
     CommandFailed,
     Measured,
@@ -192,6 +195,15 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
         if len(done) < 4:
             raise CommandFailed(f"the queued sweep finished {len(done)} of 4 experiments")
         log(f"  queue {queue.wall_s:.2f} s, run-all {sweep['wall_s']:.2f} s ({ended})")
+        # The floor, right after on the same parts: a one-stage DVC project, the same fit.
+        floor_dir = tmp / f"floor-{r}"
+        floor = make_floor(floor_dir / "repo", clone.root / "data" / "processed")
+        floor_result = bench_floor(floor, c_value, [float(v) for v in sweep_values.split(",")])
+        log(
+            f"  floor: exp run {floor_result['exp_run']['wall_s']:.2f} s, "
+            f"run-all {floor_result['sweep']['wall_s']:.2f} s"
+        )
+        shutil.rmtree(floor_dir, ignore_errors=True)
         clone.remove()
 
         log("  whole pipeline, every stage (no dvc.lock)")
@@ -210,6 +222,7 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
                 "forced": forced.summary(),
                 "queue": queue.summary(),
                 "sweep": sweep,
+                "floor": floor_result,
                 "full_pipeline": full.summary(),
                 "outcome": result,
                 "pandas": {**pandas.summary(), "result": pandas_out},

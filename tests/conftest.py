@@ -1,7 +1,11 @@
-"""Shared fixtures: the composed params, the course file, and throwaway pipeline repositories."""
+"""Shared fixtures: the composed params, the course file, and throwaway pipeline repositories;
+and the test tiers (README, Development): what each marker means, and the check that every
+test starting a JVM, a kernel, a browser, a virtual environment or a DVC pipeline carries its
+marker."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -25,6 +29,41 @@ HANG_GRACE_S = 30
 SHARED_CSV = REPO_ROOT.parent / "shared" / "data" / "tiktok_dataset.csv"
 RAW_RELATIVE = Path("data/raw/tiktok_dataset.csv")
 VENV_BIN = Path(sys.executable).parent
+
+#: The markers of the slow tier (pyproject.toml registers them): `make check` runs the tests
+#: that carry none of them, `make test` runs everything. Each also gets `slow`, so
+#: `pytest -m "not slow"` is the fast tier.
+SLOW_MARKERS = ("e2e", "spark", "kernel", "browser", "venv")
+#: A fixture that starts something slow -> the marker a test using it must carry.
+FIXTURE_MARKERS = {
+    "real_run": "e2e",
+    "real_copy": "e2e",
+    "standin_copy": "e2e",
+    "make_repo": "e2e",
+    "baseline": "e2e",
+    "good": "e2e",
+    "spark": "spark",
+    "spark_available": "spark",
+    "bare_python": "venv",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        f"{item.nodeid} uses the fixture {fixture!r}: mark it {marker!r}"
+        for item in items
+        for fixture, marker in FIXTURE_MARKERS.items()
+        if fixture in getattr(item, "fixturenames", ()) and not item.get_closest_marker(marker)
+    ]
+    if unmarked:
+        raise pytest.UsageError("tests without their tier's marker:\n" + "\n".join(unmarked))
+    for item in items:
+        if any(item.get_closest_marker(m) for m in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
+    # The slow tests first (a stable sort keeps each group's order): under xdist the longest
+    # work starts at once and the quick tests fill the gaps, instead of one long test last.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
 
 
 def compose_params(*overrides: str) -> Params:
@@ -103,7 +142,13 @@ class PipelineRepo:
         drained_since = None
         try:
             while proc.poll() is None:
-                time.sleep(5)
+                # Its end is noticed at once (`make bench` times the sweep by this call; it
+                # slept 5 s between checks), the queue is asked every 5 s.
+                try:
+                    proc.wait(timeout=5)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
                 status = subprocess.run(
                     ["dvc", "queue", "status"], cwd=self.root, env=env,
                     capture_output=True, text=True,
@@ -131,6 +176,25 @@ class PipelineRepo:
 
     def path(self, relative: str | Path) -> Path:
         return self.root / relative
+
+
+def link_environment(root: Path, target: str = "env") -> None:
+    """The copy at `root` uses this checkout's environment, as `make env` made it (.venv and
+    .tools, linked), so that the `make` targets it runs find it built. make must also see it up
+    to date: were the copy's uv.lock or pyproject.toml newer than .venv/.synced (a git clone
+    writes fresh files), `make env` would re-sync the shared .venv from the copy and point its
+    editable install at a temporary folder. So the two files get this checkout's times, and a
+    checkout whose own .venv is out of date (pyproject.toml edited since) stops the test;
+    `target` is the make target that builds what the test needs (`spark-env` for Spark)."""
+    for name in (".venv", ".tools"):
+        if (REPO_ROOT / name).exists():
+            (root / name).symlink_to(REPO_ROOT / name)
+    for name in ("uv.lock", "pyproject.toml"):
+        times = (REPO_ROOT / name).stat()
+        os.utime(root / name, ns=(times.st_atime_ns, times.st_mtime_ns))
+    up_to_date = subprocess.run(["make", "-q", target], cwd=root, capture_output=True)
+    if up_to_date.returncode != 0:
+        pytest.fail(f"the environment is older than uv.lock or pyproject.toml: `make {target}`")
 
 
 def _tracked_files() -> list[str]:
@@ -169,10 +233,69 @@ def make_repo(tmp_path: Path) -> Callable[..., PipelineRepo]:
     return factory
 
 
+def shared_dir(tmp_path_factory) -> Path:
+    """A folder all xdist workers of this session share (the session's own without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared_run(
+    tmp_path_factory, name: str, build: Callable[[PipelineRepo], None] | None = None
+) -> PipelineRepo:
+    """A repository built once per test session however many xdist workers ask: the first
+    builds it under a lock while the others wait, then all reuse it. The default build is
+    `make pipeline` on the course file (name "real") or on the stand-in (any other name) in a
+    fresh copy of this repository; `build(repo)` replaces the pipeline run. Tests take copies
+    of it (`copy_run`) or read it; they never change it."""
+    root = shared_dir(tmp_path_factory) / f"shared-{name}"
+    root.mkdir(exist_ok=True)
+    done, failed = root / "done", root / "failed"
+    repo = PipelineRepo(root / "repo", tool_env(root))
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists() and not failed.exists():
+            try:
+                csv = SHARED_CSV if name == "real" else None
+                new_repo(repo.root, repo.env, csv)
+                (build or PipelineRepo.pipeline)(repo)
+                done.write_text("")
+            except BaseException as exc:
+                failed.write_text(str(exc))
+                raise
+    if failed.exists():
+        pytest.fail(f"the shared {name} run failed:\n{failed.read_text()}")
+    return repo
+
+
+def copy_run(source: Path, tmp: Path) -> PipelineRepo:
+    """A private copy of a shared run: work tree, git, DVC cache (not DVC's tmp: its state
+    and locks belong to the original). `dvc repro` in the copy finds nothing to do."""
+    dest = tmp / "repo"
+    shutil.copytree(
+        source,
+        dest,
+        symlinks=True,
+        ignore=lambda folder, names: ["tmp"] if Path(folder).name == ".dvc" else [],
+    )
+    return PipelineRepo(dest, tool_env(tmp))
+
+
 @pytest.fixture(scope="session")
 def real_run(tmp_path_factory, real_csv) -> PipelineRepo:
-    """One pipeline run on the course file, shared by the tests that only read its outputs."""
-    tmp = tmp_path_factory.mktemp("real-run")
-    repo = new_repo(tmp / "repo", tool_env(tmp), real_csv)
-    repo.first_run = repo.pipeline()
-    return repo
+    """The pipeline run on the course file, shared by the tests that read its outputs or give
+    it back as they found it (test_hostile_e2e): this worker's copy of the session's one run."""
+    source = shared_run(tmp_path_factory, "real")
+    return copy_run(source.root, tmp_path_factory.mktemp("real-run"))
+
+
+@pytest.fixture
+def real_copy(tmp_path_factory, tmp_path, real_csv) -> PipelineRepo:
+    """A private copy of the course-file run, committed and clean, as the quickstart's
+    `make repro` leaves a checkout: for tests that go on from there and change things."""
+    return copy_run(shared_run(tmp_path_factory, "real").root, tmp_path)
+
+
+@pytest.fixture
+def standin_copy(tmp_path_factory, tmp_path) -> PipelineRepo:
+    """The same for the synthetic stand-in (no course file)."""
+    return copy_run(shared_run(tmp_path_factory, "standin").root, tmp_path)

@@ -171,6 +171,7 @@ def run_with(python: Path, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.venv
 def test_a_stage_in_the_wrong_interpreter_says_what_to_run(bare_python, tmp_path):
     proc = run_with(bare_python, tmp_path)
     assert proc.returncode == 1
@@ -181,6 +182,7 @@ def test_a_stage_in_the_wrong_interpreter_says_what_to_run(bare_python, tmp_path
     assert "source .venv/bin/activate" in proc.stderr
 
 
+@pytest.mark.venv
 def test_a_stage_in_the_wrong_interpreter_re_runs_in_the_project_venv(bare_python, tmp_path):
     """As DVC runs a queued experiment: in a folder below the repository holding `.venv`."""
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)  # the project's venv

@@ -215,6 +215,7 @@ def fake_results(load=(0.5, 0.5, 0.5)) -> dict:
         "forced": m(4.5, 320, st(all_stages, 0.5)),
         "queue": m(1.0, 100),
         "sweep": m(8.0, 300),
+        "floor": {"exp_run": m(2.0, 200), "sweep": {"wall_s": 4.0}},
         "full_pipeline": m(4.5, 320, st(all_stages, 0.5), {"repro": {"wall_s": 4.2}}),
         "outcome": outcome,
         "pandas": {**m(1.5, 250), "result": pandas_result},
@@ -272,6 +273,20 @@ def test_report_states_targets_ratios_and_findings():
         "| `model.C` change reruns only model, report and notebook | model, report | **yes** |"
         in text
     )
+    # The floor (benchmarks/floor.py): the same experiment in a one-stage DVC project.
+    assert (
+        "| one `dvc exp run -S model.C=…` ≤ 1.6× the one-stage DVC floor "
+        "| 1.50× (3.00 s vs floor 2.00 s) | **yes** |" in text
+    )
+    assert (
+        "| queued sweep of four ≤ 1.6× the floor's sweep | 2.00× (8.00 s vs floor 4.00 s) "
+        "| **no** |" in text
+    )
+    assert "| floor²: `dvc exp run -S model.C=…` | 2.00 s |" in text
+    # Results from before the floor have none of it, and still render.
+    old = fake_results()
+    del old["real"]["runs"][0]["floor"]
+    assert "floor²" not in report.render(old, "") and "DVC floor" not in report.render(old, "")
     assert "| 10M rows: faster than the pandas way | 0.67× (100 s vs 150 s) | **yes** |" in text
     assert "| 10M rows end to end < 2 min | 100 s | **yes** |" in text
     assert "| 10M rows peak memory < 4 GiB | 2.93 GiB | **yes** |" in text

@@ -23,7 +23,7 @@ from tiktok_verified.tools import offline_plots
 from tiktok_verified.tools.compose import compose_text
 from tiktok_verified.tools.pr_diffs import flatten
 
-from conftest import PipelineRepo, compose_params, new_repo, tool_env
+from conftest import PipelineRepo, compose_params, shared_run, tool_env
 
 # ------------------------------------------------------------------ every option trains
 
@@ -78,19 +78,21 @@ def test_l1_penalty_zeroes_coefficients_that_l2_keeps(videos):
 # ------------------------------------------------------------------ throwaway repositories
 
 
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> PipelineRepo:
-    """A repository with the default pipeline run on the synthetic stand-in, committed on main.
-    Tests work in clones that share its DVC cache, so unchanged stages come from the run cache."""
-    tmp = tmp_path_factory.mktemp("baseline")
-    repo = new_repo(tmp / "repo", tool_env(tmp), csv=None)
+def small_standin_run(repo: PipelineRepo) -> None:
     # A smaller stand-in keeps these tests quick; the pipeline is the same.
     data = repo.path("conf/data/course.yaml")
     data.write_text(data.read_text().replace("synthetic_rows: 19382", "synthetic_rows: 4000"))
     repo.run("python", "-m", "tiktok_verified.tools.compose")
     repo.pipeline()
     repo.commit("baseline run")
-    return repo
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> PipelineRepo:
+    """A repository with the default pipeline run on the synthetic stand-in, committed on main,
+    built once per session for every xdist worker (conftest.shared_run). Tests work in clones
+    that share its DVC cache, so unchanged stages come from the cache."""
+    return shared_run(tmp_path_factory, "baseline", small_standin_run)
 
 
 def clone(baseline: PipelineRepo, tmp_path: Path) -> PipelineRepo:

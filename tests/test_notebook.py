@@ -9,6 +9,8 @@ from nbclient.exceptions import CellExecutionError
 
 from tiktok_verified.reporting import notebook
 
+pytestmark = pytest.mark.kernel  # each test starts an ipykernel
+
 
 def write(path, *sources: str):
     nb = nbformat.v4.new_notebook()

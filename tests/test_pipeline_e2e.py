@@ -14,8 +14,6 @@ import yaml
 
 from conftest import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
-
 REPORT_FILES = (
     "reports/executive_summary.md",
     "reports/executive_summary.html",
@@ -105,6 +103,7 @@ def assert_sound_outputs(repo, rows_in: int):
     return data, metrics, cm
 
 
+@pytest.mark.e2e
 def test_real_file_pipeline(real_run, real_csv):
     repo = real_run
     data, metrics, cm = assert_sound_outputs(repo, rows_in=19_382)
@@ -137,6 +136,8 @@ def test_real_file_pipeline(real_run, real_csv):
             assert not line.endswith((".parquet", ".skops", ".csv")), line
 
 
+@pytest.mark.e2e
+@pytest.mark.browser
 def test_reports_and_notebook_from_the_real_run(real_run, tmp_path):
     """The pipeline renders the walkthrough: the executed copy holds every output, says what
     the summary says, and the standalone HTML shows every table and figure in a browser."""
@@ -185,11 +186,12 @@ def test_reports_and_notebook_from_the_real_run(real_run, tmp_path):
     assert dom.count("data:image/svg+xml;base64,") == figures == 2
 
 
-def test_synthetic_stand_in_pipeline(make_repo):
-    """The stand-in end to end; two clean runs of it give byte-identical outputs."""
-    repo, second = make_repo(csv=None), make_repo(csv=None, name="second")
-    proc = repo.pipeline()
-    second.pipeline()
+@pytest.mark.e2e
+def test_synthetic_stand_in_pipeline(standin_copy, make_repo):
+    """The stand-in end to end; two clean runs of it give byte-identical outputs (the session's
+    shared run, conftest.shared_run, and one here)."""
+    repo, second = standin_copy, make_repo(csv=None, name="second")
+    proc = second.pipeline()
     for rel in (*METRIC_FILES, *REPORT_FILES, "models/model.skops"):
         assert repo.path(rel).read_bytes() == second.path(rel).read_bytes(), rel
     assert "SYNTHETIC" in proc.stderr

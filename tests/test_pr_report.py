@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_verified.tools.pr_diffs import metrics_changes, static_spec
+from tiktok_verified.tools.pr_diffs import metrics_changes, remotes_in, static_spec
 from tiktok_verified.tools.pr_report import COMMENT_LIMIT, build_report
 from tiktok_verified.tools.pr_sections import (
     Context,
@@ -60,17 +60,26 @@ def context(**changes) -> Context:
     ],
 )
 def test_delta_has_the_sign_of_new_minus_old(old, new, shown):
-    assert fmt_delta(old, new) == shown
+    assert fmt_delta(dvc(old, new)) == shown
+
+
+def dvc(old, new) -> dict:
+    """An entry as `dvc metrics diff --json` gives it: `diff` (unrounded new - old) for two
+    numbers (booleans too, as DVC does; metrics_changes drops those)."""
+    entry = {"old": old, "new": new}
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        entry["diff"] = new - old
+    return entry
 
 
 def test_verdict_knows_which_way_is_better():
-    assert verdict("test.roc_auc", 0.60, 0.61) == "better"
-    assert verdict("test.recall", 0.80, 0.70) == "worse"
-    assert verdict("test.log_loss", 0.60, 0.61) == "worse"
-    assert verdict("brier", 0.22, 0.21) == "better"
-    assert verdict("test.log_loss_prior_corrected", 0.2196, 0.2197) == "worse"
-    assert verdict("test.rows", 10, 12) == ""
-    assert verdict("test.accuracy", 0.5, 0.5) == ""
+    assert verdict("test.roc_auc", dvc(0.60, 0.61)) == "better"
+    assert verdict("test.recall", dvc(0.80, 0.70)) == "worse"
+    assert verdict("test.log_loss", dvc(0.60, 0.61)) == "worse"
+    assert verdict("brier", dvc(0.22, 0.21)) == "better"
+    assert verdict("test.log_loss_prior_corrected", dvc(0.2196, 0.2197)) == "worse"
+    assert verdict("test.rows", dvc(10, 12)) == ""
+    assert verdict("test.accuracy", dvc(0.5, 0.5)) == ""
 
 
 def test_params_section_lists_each_change():
@@ -83,12 +92,12 @@ def test_params_section_lists_each_change():
 def test_headline_shows_held_out_metrics_with_cv_spread():
     metrics = {
         "metrics/metrics.json": {
-            "test.accuracy": {"old": 0.55, "new": 0.6},
-            "test.log_loss": {"old": 0.62, "new": 0.64},
-            "test.rows": {"old": 4771, "new": 4771},
-            "train.accuracy": {"old": 0.5, "new": 0.5},
+            "test.accuracy": dvc(0.55, 0.6),
+            "test.log_loss": dvc(0.62, 0.64),
+            "test.rows": dvc(4771, 4771),
+            "train.accuracy": dvc(0.5, 0.5),
         },
-        "metrics/cv.json": {"std.accuracy": {"old": 0.01, "new": 0.0123}},
+        "metrics/cv.json": {"std.accuracy": dvc(0.01, 0.0123)},
     }
     text = headline_section(metrics)
     assert "| accuracy | 0.55 | 0.6 | +0.05 | better | ± 0.012 |" in text
@@ -111,12 +120,12 @@ def test_confusion_before_after_and_change():
 def test_every_metric_is_listed_changed_in_a_table_unchanged_with_its_value():
     metrics = {
         "metrics/metrics.json": {
-            "test.accuracy": {"old": 0.5, "new": 0.5},
-            "test.f1": {"old": 0.2, "new": 0.25},
+            "test.accuracy": dvc(0.5, 0.5),
+            "test.f1": dvc(0.2, 0.25),
         },
         "metrics/assumptions.json": {
-            "checks.vif.verdict": {"old": "pass", "new": "warn"},
-            "rows": {"old": 100, "new": 100},
+            "checks.vif.verdict": dvc("pass", "warn"),
+            "rows": dvc(100, 100),
         },
     }
     text = all_metrics_section(metrics)
@@ -183,7 +192,10 @@ def test_metrics_changes_orders_keys_as_in_the_file(tmp_path, monkeypatch):
     (tmp_path / "metrics").mkdir()
     (tmp_path / "metrics/metrics.json").write_text('{"b": 1, "a": {"y": 2, "x": 3}}')
     diff = {
-        "metrics/assumptions.json": {"z": {"old": 1, "new": 1, "diff": 0}},
+        "metrics/assumptions.json": {
+            "z": {"old": 1, "new": 1, "diff": 0},
+            "ok": {"old": True, "new": False, "diff": -1},  # DVC subtracts booleans
+        },
         "metrics/metrics.json": {
             "a.x": {"old": 3, "new": 3, "diff": 0},
             "b": {"old": 0, "new": 1, "diff": 1},
@@ -194,7 +206,10 @@ def test_metrics_changes_orders_keys_as_in_the_file(tmp_path, monkeypatch):
     out = metrics_changes("main", tmp_path)
     assert list(out) == ["metrics/metrics.json", "metrics/assumptions.json"]
     assert list(out["metrics/metrics.json"]) == ["b", "a.y", "a.x"]
-    assert out["metrics/metrics.json"]["b"] == {"old": 0, "new": 1}
+    # DVC's own diff is what the Δ column shows; a boolean's is dropped ("changed").
+    assert out["metrics/metrics.json"]["b"] == {"old": 0, "new": 1, "diff": 1}
+    assert out["metrics/assumptions.json"]["ok"] == {"old": True, "new": False}
+    assert fmt_delta(out["metrics/assumptions.json"]["ok"]) == "changed"
 
 
 def test_header_flags_unreproduced_work_and_stale_committed_results():
@@ -206,3 +221,16 @@ def test_header_flags_unreproduced_work_and_stale_committed_results():
     assert "are stale" in header_section(context(stale_outputs=True))
     # On the stand-in, the reproduced metrics differ from committed course-file ones: expected.
     assert "stale" not in header_section(context(stale_outputs=True, new_data=SYNTHETIC))
+
+
+def test_remotes_come_from_dvc_config_lines_whole():
+    listing = (
+        "remote.storage.url=/tmp/a/very/long/path/that/dvc/remote/list/would/wrap/at/80/cols\n"
+        "remote.storage.access_key_id=abc\n"
+        "remote.s3.url=s3://bucket/path.url=odd\n"
+        "core.remote=storage\n"
+    )
+    assert remotes_in(listing) == {
+        "storage": "/tmp/a/very/long/path/that/dvc/remote/list/would/wrap/at/80/cols",
+        "s3": "s3://bucket/path.url=odd",
+    }

@@ -12,9 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO_ROOT, VENV_BIN
-
-pytestmark = pytest.mark.e2e
+from conftest import REPO_ROOT, VENV_BIN, link_environment
 
 README = REPO_ROOT / "README.md"
 
@@ -45,19 +43,13 @@ def activated(repo) -> dict[str, str]:
     return env
 
 
-def link_environment(repo) -> None:
-    """The copy shares this checkout's environment, as `make env` made it (so the README's
-    `make` targets find it built and do not build another)."""
-    for name in (".venv", ".tools"):
-        if (REPO_ROOT / name).exists():
-            (repo.root / name).symlink_to(REPO_ROOT / name)
-
-
+@pytest.mark.e2e
 @pytest.mark.parametrize("with_course_file", [True, False], ids=["course-file", "stand-in"])
-def test_readme_experiment_commands_work_as_typed(make_repo, request, tmp_path, with_course_file):
-    csv = request.getfixturevalue("real_csv") if with_course_file else None
-    repo = make_repo(csv=csv)
-    link_environment(repo)
+def test_readme_experiment_commands_work_as_typed(request, tmp_path, with_course_file):
+    # Where the quickstart's `make repro` leaves a checkout: a copy of the session's pipeline
+    # run (conftest.shared_run), with the course file or on the stand-in.
+    repo = request.getfixturevalue("real_copy" if with_course_file else "standin_copy")
+    link_environment(repo.root)
     remote = tmp_path / "remote"
     commands = [
         line.replace("/path/to/dir", str(remote))

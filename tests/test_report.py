@@ -235,6 +235,7 @@ def test_committed_reports_match_the_committed_metrics(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium not installed (.ci/run installs it)"
 )

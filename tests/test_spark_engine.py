@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.conftest import REPO_ROOT, SHARED_CSV, compose_params
+from tests.conftest import REPO_ROOT, SHARED_CSV, compose_params, link_environment
 from tiktok_verified.config import Engine
 from tiktok_verified.data import schema, standin
 from tiktok_verified.data.csv_structure import InputError
@@ -36,8 +36,9 @@ REQUIRED = os.environ.get("TIKTOK_REQUIRE_SPARK") == "1"
 
 
 @pytest.fixture(scope="module")
-def spark():
-    from tiktok_verified.engines.spark.session import check_available, session
+def spark_available() -> None:
+    """Skip where Java or pyspark is missing (fail under TIKTOK_REQUIRE_SPARK=1)."""
+    from tiktok_verified.engines.spark.session import check_available
 
     try:
         check_available()
@@ -45,6 +46,14 @@ def spark():
         if REQUIRED:
             pytest.fail(f"TIKTOK_REQUIRE_SPARK=1 but {exc}")
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def spark(spark_available):
+    """One session for the tests below; they run in one xdist worker (the `spark` group of
+    `make test`'s --dist loadgroup), so the suite starts one JVM for them, not one per worker."""
+    from tiktok_verified.engines.spark.session import session
+
     engine = Engine(name="spark", master="local[2]", conf={"spark.sql.shuffle.partitions": "4"})
     with session(engine, "tests") as s:
         yield s
@@ -86,6 +95,8 @@ def by_video(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(schema.VIDEO_ID)
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_ingest_and_features_give_the_local_rows_and_figures(spark, local, tmp_path):
     from tiktok_verified.engines.spark import data
 
@@ -108,6 +119,8 @@ def test_ingest_and_features_give_the_local_rows_and_figures(spark, local, tmp_p
             assert a.cast(pl.String).to_list() == b.cast(pl.String).to_list(), column
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_a_bad_value_is_refused_naming_file_row_and_column(spark, local, tmp_path, monkeypatch):
     """Spark's own check (a file above the size the reader of record checks first)."""
     from tiktok_verified.engines.spark import data
@@ -131,6 +144,8 @@ def test_a_bad_value_is_refused_naming_file_row_and_column(spark, local, tmp_pat
     assert not (tmp_path / "videos").exists()
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 @pytest.mark.parametrize("strategy", ["upsample", "downsample", "class_weight", "none"])
 def test_split_puts_every_video_where_the_local_engine_does(
     spark, local, local_features_file, tmp_path, strategy
@@ -155,6 +170,8 @@ def test_split_puts_every_video_where_the_local_engine_does(
     assert report["test_rows_whose_video_is_in_train"] == 0
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_joint_test_without_claim_status_is_the_local_one(spark, local):
     """With claim status not a predictor, the joint test compares the full model with the
     intercept alone, on both engines (Spark once raised TypeError here)."""
@@ -172,6 +189,8 @@ def test_joint_test_without_claim_status_is_the_local_one(spark, local):
     assert theirs["p_value"] == pytest.approx(ours["p_value"], rel=1e-9)
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_missing_values_and_unnumbered_rows_are_read_as_the_local_reader_reads_them(
     spark, tmp_path, capsys
 ):
@@ -206,6 +225,8 @@ def relative(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1e-12)
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_glm_gives_statsmodels_estimates_and_standard_errors(spark, local):
     from tiktok_verified.engines.spark import inference as spark_inference
 
@@ -259,6 +280,8 @@ AT_OPTIMUM = 1e-5
 
 
 @pytest.mark.parametrize(("group", "C"), [("l2", 1.0), ("l2", 0.01), ("elasticnet", 0.05)], ids=str)
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_mllib_with_the_mapped_penalty_gives_scikit_learns_coefficients(spark, local, group, C):
     from tiktok_verified.engines.spark import model as spark_model
 
@@ -284,6 +307,8 @@ def test_mllib_with_the_mapped_penalty_gives_scikit_learns_coefficients(spark, l
     assert np.max(np.abs(wrong - coefficients(optimum))) > 1000 * AT_OPTIMUM
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_evaluation_gives_the_local_confusion_matrix_and_metrics(spark, local):
     from tiktok_verified.engines.spark import model as spark_model
     from tiktok_verified.modeling.evaluation import evaluate_scored
@@ -336,16 +361,15 @@ PROVENANCE = {"computed_on", "engine", "method", "solver", "iterations", "reg_pa
 
 
 @pytest.mark.e2e
+@pytest.mark.spark
 def test_make_spark_runs_the_stages_on_spark_and_metrics_diff_compares_the_engines(
-    spark, make_repo
+    spark_available, request
 ):
-    """The README's one command, in a copy where the local engine's results are committed."""
-    from tests.test_readme_commands import link_environment
-
-    repo = make_repo(csv=SHARED_CSV if SHARED_CSV.exists() else None)
-    link_environment(repo)
-    repo.pipeline()
-    repo.commit("the local engine's results")
+    """The README's one command, in a copy where the local engine's results are committed
+    (the session's pipeline run, conftest.shared_run)."""
+    repo = request.getfixturevalue("real_copy" if SHARED_CSV.exists() else "standin_copy")
+    link_environment(repo.root, "spark-env")
+    assert repo.run("git", "status", "--porcelain", "--untracked-files=no").stdout == ""
     local_data = json.loads((repo.root / "metrics/data.json").read_text())
     ran = repo.run("make", "--no-print-directory", "spark")
     assert "Traceback" not in ran.stderr
@@ -388,6 +412,13 @@ def test_without_java_a_spark_stage_stops_with_one_line(tmp_path, monkeypatch, c
     params["engine"]["name"] = "spark"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.setattr(spark_session.shutil, "which", lambda name: None)
+    # pyspark as if installed (`make check` runs without it): the check under test is Java's.
+    find_spec = spark_session.importlib.util.find_spec
+    monkeypatch.setattr(
+        spark_session.importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "pyspark" else find_spec(name, *a),
+    )
     args = ["--params", str(tmp_path / "params.yaml")]
     args += ["--videos", "v", "--out", str(tmp_path / "f"), "--summary", str(tmp_path / "s")]
     assert features.main(args) == 1
@@ -405,6 +436,8 @@ def _hostile_cases():
     return hostile
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 @pytest.mark.parametrize("name", list(_hostile_cases().BROKEN))
 def test_a_broken_file_is_refused_as_the_local_engine_refuses_it(spark, tmp_path, name):
     """The hostile-input suite under Spark: the same files refused with the same line."""
@@ -424,6 +457,8 @@ def test_a_broken_file_is_refused_as_the_local_engine_refuses_it(spark, tmp_path
     assert not (tmp_path / "videos").exists()
 
 
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 @pytest.mark.parametrize("name", list(_hostile_cases().VARIANTS))
 def test_a_harmless_variant_is_accepted_with_the_local_rows(spark, tmp_path, name):
     from tiktok_verified.data import reader
@@ -448,6 +483,8 @@ def test_a_harmless_variant_is_accepted_with_the_local_rows(spark, tmp_path, nam
     ["text in a numeric column", "count beyond 64 bits", "negative count", "unknown claim_status",
      "missing required value", "too many fields"],
 )  # fmt: skip
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 def test_above_the_local_check_size_spark_refuses_in_one_line_naming_the_column(
     spark, tmp_path, monkeypatch, name
 ):

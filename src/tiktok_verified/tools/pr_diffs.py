@@ -115,8 +115,10 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def metrics_changes(base: str, cwd: Path) -> dict[str, dict[str, dict]]:
-    """{file: {metric: {"old", "new"}}} for every metric of every metrics file, in the order
-    of the workspace file (DVC's own order is arbitrary)."""
+    """{file: {metric: {"old", "new"[, "diff"]}}} for every metric of every metrics file, as
+    `dvc metrics diff --all --json` gives them (its `diff` is new - old, kept for two numbers;
+    DVC also subtracts booleans, which is dropped), in the order of the workspace file (DVC's
+    own order is arbitrary)."""
     diff = dvc_json(["metrics", "diff", base, "--all"], cwd)
     ordered = {}
     files = sorted(diff, key=lambda f: (FILE_ORDER.index(f) if f in FILE_ORDER else 99, f))
@@ -125,10 +127,15 @@ def metrics_changes(base: str, cwd: Path) -> dict[str, dict[str, dict]]:
         order = list(flatten(json_at(None, file, cwd) or {}))
         position = {k: i for i, k in enumerate(order)}
         keys = sorted(entries, key=lambda k: (position.get(k, len(order)), k))
-        ordered[file] = {
-            k: {"old": entries[k].get("old"), "new": entries[k].get("new")} for k in keys
-        }
+        ordered[file] = {k: dvc_change(entries[k]) for k in keys}
     return ordered
+
+
+def dvc_change(entry: dict) -> dict:
+    change = {"old": entry.get("old"), "new": entry.get("new")}
+    if "diff" in entry and not any(isinstance(v, bool) for v in change.values()):
+        change["diff"] = entry["diff"]
+    return change
 
 
 def changed_files(base: str, cwd: Path) -> list[str]:
@@ -147,13 +154,17 @@ def pipeline_status(cwd: Path) -> dict:
 
 
 def remotes(cwd: Path) -> dict[str, str]:
-    """{name: url} of the configured DVC remotes."""
-    out = run(["dvc", "remote", "list"], cwd).stdout
+    """{name: url} of the configured DVC remotes. From `dvc config --list` (one `key=value`
+    a line), not `dvc remote list`, whose table wraps a long URL onto the next line."""
+    return remotes_in(run(["dvc", "config", "--list"], cwd).stdout)
+
+
+def remotes_in(config_list: str) -> dict[str, str]:
     found = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 2:
-            found[parts[0]] = parts[1]
+    for line in config_list.splitlines():
+        m = re.match(r"remote\.([^=]+?)\.url=(.*)$", line)
+        if m:
+            found[m.group(1)] = m.group(2)
     return found
 
 

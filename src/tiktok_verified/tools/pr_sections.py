@@ -52,18 +52,16 @@ def fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def delta(old: Any, new: Any) -> float | int | None:
-    """new - old for two numbers, rounded to the 6 significant digits the metrics carry."""
-    if not (is_number(old) and is_number(new)):
-        return None
-    d = new - old
-    if isinstance(d, int):
-        return d
-    return float(f"{d:.6g}")
+def rounded(d: float | int | None) -> float | int | None:
+    """A difference to the 6 significant digits the metrics carry (DVC's is unrounded)."""
+    return d if d is None or isinstance(d, int) else float(f"{d:.6g}")
 
 
-def fmt_delta(old: Any, new: Any) -> str:
-    d = delta(old, new)
+def fmt_delta(change: dict) -> str:
+    """The Δ column from one entry of `dvc metrics diff --json` ({"old", "new", "diff"}):
+    DVC's `diff` (new - old) where it gives one for two numbers, else what changed."""
+    old, new = change.get("old"), change.get("new")
+    d = rounded(change.get("diff"))
     if d is None:
         if old == new:
             return "="
@@ -81,9 +79,9 @@ def fmt_delta(old: Any, new: Any) -> str:
     return f"{d:+.3g}"
 
 
-def verdict(metric: str, old: Any, new: Any) -> str:
+def verdict(metric: str, change: dict) -> str:
     """'better' / 'worse' for metrics with a known direction, else ''."""
-    d = delta(old, new)
+    d = rounded(change.get("diff"))
     name = metric.rsplit(".", 1)[-1].removesuffix("_prior_corrected")
     if not d:
         return ""
@@ -203,8 +201,8 @@ def headline_section(metrics: dict[str, dict[str, dict]]) -> str:
                 name,
                 fmt(old),
                 fmt(new),
-                fmt_delta(old, new),
-                verdict(name, old, new),
+                fmt_delta(change),
+                verdict(name, change),
                 "—" if spread is None else f"± {spread:.2g}",
             ]
         )
@@ -243,9 +241,10 @@ def confusion_section(old: dict | None, new: dict | None) -> str:
     for i, actual in enumerate(labels):
         row = [f"**{actual}**"]
         for j in range(len(labels)):
+            # DVC's metrics diff leaves lists out: the matrix's cells are subtracted here.
             o = old["matrix"][i][j] if old else None
             n = new["matrix"][i][j]
-            row.append(fmt_delta(o, n))
+            row.append(fmt_delta({"old": o, "new": n, "diff": None if o is None else n - o}))
         changes.append(row)
     corner = "actual \\ predicted"
     lines += [
@@ -267,7 +266,7 @@ def all_metrics_section(metrics: dict[str, dict[str, dict]], compact: bool = Fal
         changed = {k: v for k, v in entries.items() if v["old"] != v["new"]}
         unchanged = {k: v for k, v in entries.items() if v["old"] == v["new"]}
         rows = [
-            [f"`{k}`", fmt(v["old"]), fmt(v["new"]), fmt_delta(v["old"], v["new"])]
+            [f"`{k}`", fmt(v["old"]), fmt(v["new"]), fmt_delta(v)]
             for k, v in (entries if show_all else changed).items()
         ]
         summary = f"<code>{file}</code>: {len(entries)} values, {len(changed)} changed"
