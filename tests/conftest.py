@@ -26,6 +26,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: How long `dvc queue status` may show nothing queued or running before a `--run-all` that
 #: has not exited counts as DVC's known hang (PipelineRepo.run_all).
 HANG_GRACE_S = 30
+#: The longest a `--run-all` may take in a test before it is stopped and the test fails with the
+#: queue's status (a hang then costs minutes, not CI's whole limit). Seen here: a queue with a
+#: SIGKILLed stage drained in 63 s in one run and 640 s in another (a task left "Running").
+RUN_ALL_LIMIT_S = 900
 SHARED_CSV = REPO_ROOT.parent / "shared" / "data" / "tiktok_dataset.csv"
 RAW_RELATIVE = Path("data/raw/tiktok_dataset.csv")
 VENV_BIN = Path(sys.executable).parent
@@ -140,6 +144,7 @@ class PipelineRepo:
             start_new_session=True,
         )
         drained_since = None
+        started = time.monotonic()
         try:
             while proc.poll() is None:
                 # Its end is noticed at once (`make bench` times the sweep by this call; it
@@ -154,6 +159,14 @@ class PipelineRepo:
                     capture_output=True, text=True,
                 ).stdout  # fmt: skip
                 busy = re.search(r"\b(Queued|Running)\b", status)
+                if time.monotonic() - started > RUN_ALL_LIMIT_S:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    subprocess.run(["dvc", "queue", "stop", "--kill"], cwd=self.root, env=env,
+                                   capture_output=True)  # fmt: skip
+                    raise AssertionError(
+                        f"dvc exp run --run-all {' '.join(args)} still running after "
+                        f"{RUN_ALL_LIMIT_S} s; dvc queue status:\n{status}"
+                    )
                 drained_since = None if busy else (drained_since or time.monotonic())
                 if drained_since and time.monotonic() - drained_since > HANG_GRACE_S:
                     os.killpg(proc.pid, signal.SIGTERM)

@@ -10,10 +10,10 @@ everything downstream (the model file, predictions, metrics) uses the settled mo
 picks its kernel by CPU (SkylakeX with AVX-512, Haswell/Zen with AVX2, ...), and each kernel
 sums in its own order: the same fit differs in its last bits from one CPU to another (fitted to
 the optimum, newton-cholesky at tolerance 1e-8: by 1e-14 to 2.5e-14 relative in the median fit
-and at most 1.5e-12 over two 200-fit C sweeps on the course file). Rounding well above that noise and far
-below anything a metric or a standard error can see makes the model file the same bytes on every
-CPU; how often the rounding can still straddle a boundary was measured (0 of 400 fits;
-`python -m benchmarks.kernels`, benchmarks/FINDINGS.md "BLAS kernels")."""
+and at most 1.5e-12 over two 200-fit C sweeps on the course file). Rounding well above that
+noise and far below anything a metric or a standard error can see makes the model file the same
+bytes on every CPU; how often the rounding can still straddle a boundary was measured (0 of 400
+fits; `python -m benchmarks.kernels`, benchmarks/FINDINGS.md "BLAS kernels")."""
 
 from __future__ import annotations
 
