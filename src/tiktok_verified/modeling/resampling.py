@@ -15,11 +15,15 @@ from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.modeling.partition import downsample_keep, upsample_draws
 
 
-def _class_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    counts = frame[Y].value_counts()
-    if counts.height < 2:
+def minority_class(counts: dict[int, int]) -> int:
+    """The outcome code with fewer rows (0 on a tie), from {code: rows}; both engines use it."""
+    if min(counts.get(0, 0), counts.get(1, 0)) == 0:
         raise ValueError("resampling needs both classes in the data")
-    minority_label = counts.sort(["count", Y])[Y][0]
+    return min((0, 1), key=lambda code: (counts[code], code))
+
+
+def _class_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    minority_label = minority_class(dict(frame[Y].value_counts().iter_rows()))
     return frame.filter(pl.col(Y) == minority_label), frame.filter(pl.col(Y) != minority_label)
 
 

@@ -18,19 +18,28 @@ from tiktok_verified.modeling import resampling
 from tiktok_verified.modeling.partition import held_out
 
 
-def _check_parts(train: pl.DataFrame, test: pl.DataFrame, source: str) -> None:
-    """Each part needs videos of both classes (a tiny or one-sided file can leave a part
-    without one)."""
-    for part, frame in (("training", train), ("test", test)):
-        counts = np.bincount(frame[Y].to_numpy().astype(np.int64), minlength=2)
-        for label, count in zip((schema.NEGATIVE, schema.POSITIVE), counts[:2], strict=True):
+def class_counts(frame: pl.DataFrame) -> np.ndarray:
+    """Rows of each class, [not verified, verified]."""
+    return np.bincount(frame[Y].to_numpy().astype(np.int64), minlength=2)[:2]
+
+
+def check_parts(totals: np.ndarray, held: np.ndarray, source: str) -> dict[str, float | None]:
+    """From each class's rows and held-out rows ([not verified, verified], both engines count
+    them): refuse a part left without a class (a tiny or one-sided file can do that), else
+    return the share of each class that the split held out (test_size in expectation)."""
+    totals, held = np.asarray(totals), np.asarray(held)
+    labels = (schema.NEGATIVE, schema.POSITIVE)
+    for part, counts in (("training", totals - held), ("test", held)):
+        for label, count in zip(labels, counts, strict=True):
             if count < 1:
                 raise InputError(
                     source,
                     f"the split leaves no {label!r} video in the {part} part "
-                    f"({frame.height} videos); more data, or another split.test_size, is needed",
+                    f"({int(counts.sum())} videos); more data, or another split.test_size, is "
+                    "needed",
                     column=schema.OUTCOME,
                 )
+    return {label: float(held[k] / totals[k]) for k, label in enumerate(labels)}
 
 
 def split_rows(
@@ -42,19 +51,8 @@ def split_rows(
     copies = frame.select(pl.int_range(pl.len()).over(schema.VIDEO_ID)).to_series().to_numpy()
     test = held_out(frame[schema.VIDEO_ID].to_numpy(), seed, test_size, copies)
     train_part, test_part = frame.filter(pl.Series(~test)), frame.filter(pl.Series(test))
-    _check_parts(train_part, test_part, source)
+    check_parts(class_counts(frame), class_counts(test_part), source)
     return train_part, test_part
-
-
-def test_shares(frame: pl.DataFrame, test: pl.DataFrame) -> dict[str, float]:
-    """The share of each class's rows that the split held out (test_size in expectation)."""
-    total, held = (
-        np.bincount(f[Y].to_numpy().astype(np.int64), minlength=2) for f in (frame, test)
-    )
-    labels = (schema.NEGATIVE, schema.POSITIVE)
-    return {
-        label: float(held[k] / total[k]) if total[k] else None for k, label in enumerate(labels)
-    }
 
 
 def stratified_sample(frame: pl.DataFrame, max_rows: int, seed: int) -> pl.DataFrame:
@@ -118,7 +116,7 @@ def make_split(features: pl.DataFrame, params: Params, source: str = "features")
     report = {
         "resample": strategy,
         "test_size": params.split.test_size,
-        "test_share": test_shares(rows, test),
+        "test_share": check_parts(class_counts(rows), class_counts(test), source),
         "rows": {
             # One row per training video: what inference, diagnostics and CV use.
             "train_before_resample": train_before.height,

@@ -17,6 +17,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from tiktok_verified.config import Params
 from tiktok_verified.data import reader, schema, standin
 from tiktok_verified.data.csv_structure import InputError
@@ -29,6 +31,7 @@ from tiktok_verified.data.reader import (
 )
 from tiktok_verified.data.schema import WEIGHT, Y
 from tiktok_verified.engines.spark.files import write_parquet
+from tiktok_verified.files import sha256_file
 
 LINE = "#"
 #: Files up to this size are checked by the local reader of record before Spark reads them, so
@@ -205,11 +208,14 @@ def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: i
             path = Path(tmp) / schema.RAW_NAME
             standin.write_csv(path, rows, seed)
             label, where = "synthetic", synthetic_label(rows, seed)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if path.stat().st_size <= LOCAL_CHECK_BYTES:
+            data = path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
             # The reader of record checks the file first: every refusal (encoding, quoting,
             # field counts, header, values) is the local engine's, with its line and column.
-            reader.ingest_bytes(path.read_bytes(), where)
+            reader.ingest_bytes(data, where)
+        else:  # not held in memory: hashed as it is read
+            digest = sha256_file(path)
         with malformed_records_refused(where):
             typed = validate(read_raw(spark, path, where), where).persist()  # read it once
             kept, report = clean(typed, where)
@@ -253,18 +259,21 @@ def _weights(spark, frame, strategy: str, seed: int):
     from pyspark.sql import functions as F
 
     from tiktok_verified.modeling.partition import downsample_keep, upsample_draws
+    from tiktok_verified.modeling.resampling import minority_class
 
     counts = dict(frame.groupBy(Y).count().collect())
     n0, n1 = counts.get(0, 0), counts.get(1, 0)
-    if min(n0, n1) == 0:
-        raise InputError("features", "resampling needs both classes in the training part")
-    minority = 1 if (n1, 1) < (n0, 0) else 0  # as resampling._class_rows breaks a tie
+    try:
+        minority = minority_class(counts)
+    except ValueError as exc:
+        raise InputError("features", f"{exc} (the training part)") from None
     if strategy in ("none", "class_weight"):  # class_weight: scikit-learn's, in the fit
         return frame.withColumn(WEIGHT, F.lit(1.0))
     if strategy not in ("upsample", "downsample"):
         raise InputError("params", f"resample={strategy} is a local-engine comparison only")
     drawn = 1 - minority if strategy == "downsample" else minority
-    ids = [r[0] for r in frame.filter(F.col(Y) == drawn).select(schema.VIDEO_ID).collect()]
+    # Through Arrow, not Row objects: ~0.5M ids at 10M rows.
+    ids = frame.filter(F.col(Y) == drawn).select(schema.VIDEO_ID).toArrow().column(0).to_numpy()
     if strategy == "upsample":
         copies = upsample_draws(ids, max(n0, n1), seed).astype(float)
         extra = _by_video(spark, ids, WEIGHT, copies)
@@ -297,30 +306,12 @@ def _parts(frame, seed: int, test_size: float):
     return frame.mapInArrow(mark, out)
 
 
-def _check_parts(by_class: dict[int, tuple[int, int]], source: str) -> None:
-    """Both classes in both parts, as `modeling.split` checks it (the same message)."""
-    labels = (schema.NEGATIVE, schema.POSITIVE)
-    sizes = {
-        "training": sum(n - t for n, t in by_class.values()),
-        "test": sum(t for _, t in by_class.values()),
-    }
-    for part in ("training", "test"):
-        for k, label in enumerate(labels):
-            n, t = by_class.get(k, (0, 0))
-            if (n - t if part == "training" else t) < 1:
-                raise InputError(
-                    source,
-                    f"the split leaves no {label!r} video in the {part} part "
-                    f"({sizes[part]} videos); more data, or another split.test_size, is needed",
-                    column=schema.OUTCOME,
-                )
-
-
 def split(spark, features_path: Path, outs: dict[str, Path], params: Params) -> dict:
     """The hash split, caps fitted on train, resampling as weights; split.json."""
     from pyspark.sql import functions as F
 
     from tiktok_verified.data.features import QUARTILES
+    from tiktok_verified.modeling.split import check_parts
 
     frame = spark.read.parquet(str(features_path))
     seed, test_size = params.base.seed, params.split.test_size
@@ -329,7 +320,8 @@ def split(spark, features_path: Path, outs: dict[str, Path], params: Params) -> 
         r[0]: (r[1], r[2])
         for r in marked.groupBy(Y).agg(F.count("*"), F.sum(F.col("_test").cast("long"))).collect()
     }
-    _check_parts(by_class, str(features_path))
+    totals, held = (np.array([by_class.get(k, (0, 0))[j] for k in (0, 1)]) for j in (0, 1))
+    shares = check_parts(totals, held, str(features_path))
     train, test = (marked.filter(F.col("_test") == t).drop("_test") for t in (False, True))
     caps = {}
     for c in params.features.cap_iqr:
@@ -355,11 +347,6 @@ def split(spark, features_path: Path, outs: dict[str, Path], params: Params) -> 
     )
     w = weighted.agg(F.sum(WEIGHT), F.sum(F.col(WEIGHT) * F.col(Y))).first()
     t = test.agg(F.count("*"), F.sum(Y)).first()
-    labels = (schema.NEGATIVE, schema.POSITIVE)
-    shares = {
-        label: by_class[k][1] / by_class[k][0] if k in by_class else None
-        for k, label in enumerate(labels)
-    }
     return {
         "resample": params.resample.strategy,
         "test_size": test_size,
