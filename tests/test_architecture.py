@@ -4,8 +4,11 @@ each stage runs, modules stay small, and every stage goes through the one runner
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 import yaml
 
 from tiktok_verified.config import ConfigError
+from tiktok_verified.files import write_with
 from tiktok_verified.stages import project_python
 from tiktok_verified.stages.runner import run_stage
 from tiktok_verified.tools import stage_deps
@@ -149,6 +153,36 @@ def test_runner_turns_known_errors_into_one_line_and_lets_bugs_through(tmp_path,
     params.write_text("model: {C: -1}\n")
     assert run_stage("demo", "d", lambda a, p: "", {"out": "o"}, argv) == 1
     assert capsys.readouterr().err.startswith("demo: error: params: ")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=str)
+def test_runner_turns_each_stop_signal_into_one_line_and_its_exit_code(tmp_path, capsys, signum):
+    """What the end-to-end Ctrl-C / SIGTERM tests (test_loop_faults) see from a whole pipeline,
+    for every stop signal, in process: the body is stopped where it is, its unfinished write's
+    temporary file is removed, one line names the signal, and the exit code is 128 + it."""
+    params = tmp_path / "params.yaml"
+    params.write_text((REPO_ROOT / "params.yaml").read_text())
+    out = tmp_path / "out.txt"
+
+    def stopped_mid_write(args, p):
+        def write(tmp):
+            tmp.write_text("half")
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the signal arrives first
+
+        write_with(out, write)
+        return "never"
+
+    before = signal.getsignal(signum)
+    argv = ["--out", "x", "--params", str(params)]
+    assert run_stage("demo", "d", stopped_mid_write, {"out": "o"}, argv) == 128 + signum
+    name = signal.Signals(signum).name
+    assert capsys.readouterr().err == (
+        f"demo: interrupted by {name}; no output is half-written (each is the last good one "
+        "or this run's complete one); run `dvc repro` to finish\n"
+    )
+    assert list(tmp_path.iterdir()) == [params]  # neither the output nor its temporary file
+    assert signal.getsignal(signum) == before  # the handlers are given back
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ def catch_stop_signals() -> dict:
     """Stop signals raise from here on (SIGINT KeyboardInterrupt, the others Interrupted), so
     the atomic writes' cleanup runs; returns the handlers to put back (only the
     main thread can set them: a stage run in-process by a test elsewhere keeps the defaults)."""
+    received.clear()  # this run's signals only (tests run stages in process, one after another)
     if threading.current_thread() is not threading.main_thread():
         return {}
     return {signum: signal.signal(signum, _raise_interrupted) for signum in STOP_SIGNALS}
