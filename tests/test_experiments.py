@@ -247,32 +247,3 @@ def test_dvc_remote_round_trip_of_data_and_model(baseline, tmp_path):
     assert not repo.path("models").exists()
     repo.dvc("pull")
     assert {rel: sha256(repo.path(rel)) for rel in before} == before
-
-
-@pytest.mark.e2e
-def test_queued_sweep_gives_one_experiment_per_point(baseline, tmp_path):
-    repo = clone(baseline, tmp_path)
-    params_before = repo.path("params.yaml").read_text()
-    repo.dvc("exp", "run", "--queue", "-S", "model.C=0.0001,0.01")
-    repo.run_all("-j", "2")
-
-    shown = json.loads(repo.dvc("exp", "show", "--json").stdout)
-    runs = [exp for row in shown for exp in (row.get("experiments") or [])]
-    # `--run-all` exits 0 even when a task fails, and a failed experiment still shows up
-    # (with its parent's metrics): check each one's state.
-    assert [run["executor"]["state"] for run in runs] == ["success", "success"]
-    experiments = [run["revs"][0]["data"] for run in runs]
-    by_c = {
-        e["params"]["params.yaml"]["data"]["model"]["C"]: e["metrics"]["metrics/metrics.json"][
-            "data"
-        ]["test"]
-        for e in experiments
-    }
-    assert set(by_c) == {0.0001, 0.01}
-    assert by_c[0.0001]["log_loss"] != by_c[0.01]["log_loss"]
-    assert by_c[0.0001]["log_loss"] > by_c[0.01]["log_loss"]  # stronger shrinkage, worse fit
-
-    # The workspace is untouched: params.yaml is still exactly what conf/ composes to.
-    assert repo.path("params.yaml").read_text() == params_before
-    assert params_before == compose_text(repo.path("conf"))
-    assert repo.run("git", "status", "--porcelain", "--untracked-files=no").stdout == ""

@@ -91,5 +91,20 @@ def test_readme_experiment_commands_work_as_typed(request, tmp_path, with_course
         for e in exp["revs"]
     }
     assert {0.01, 0.1, 1, 10} <= cs
+    # `--run-all` exits 0 even when a task fails, and a failed experiment still shows up with
+    # its parent's metrics: every one succeeded, and the sweep's four values give four fits
+    # (test_queued_sweep_gives_one_experiment_per_point was this, on its own queue).
+    runs = [exp for row in shown for exp in (row.get("experiments") or [])]
+    assert {run["executor"]["state"] for run in runs} == {"success"}
+    losses = {
+        e["data"]["params"]["params.yaml"]["data"]["model"]["C"]: e["data"]["metrics"][
+            "metrics/metrics.json"
+        ]["data"]["test"]["log_loss"]
+        for run in runs
+        for e in run["revs"]
+        if e["data"]["params"]["params.yaml"]["data"]["model"]["name"] == "l2"
+    }
+    sweep = [losses[c] for c in (0.01, 0.1, 1, 10)]
+    assert len(set(sweep)) == 4
     assert (repo.root / "reports/pr_report.md").exists()
     assert any(remote.rglob("*")), "dvc push sent nothing"
