@@ -24,8 +24,11 @@ from tiktok_verified.tools.compose import compose_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: How long `dvc queue status` may show nothing queued or running before a `--run-all` that
-#: has not exited counts as DVC's known hang (PipelineRepo.run_all).
-HANG_GRACE_S = 30
+#: has not exited counts as DVC's known hang (PipelineRepo.run_all). A task shows `Success` or
+#: `Failed` only once its results are collected (dvc/repo/experiments/queue/tasks.py: run_exp
+#: collects before the task's result is set), so a `--run-all` still running 10 s later has
+#: nothing left to do but exit.
+HANG_GRACE_S = 10
 #: The longest a `--run-all` may take in a test before it is stopped and the test fails with the
 #: queue's status (a hang then costs minutes, not CI's whole limit). Seen here: a queue with a
 #: SIGKILLed stage drained in 63 s in one run and 640 s in another (a task left "Running").
