@@ -187,14 +187,13 @@ def test_reports_and_notebook_from_the_real_run(real_run, tmp_path):
 
 
 @pytest.mark.e2e
-def test_synthetic_stand_in_pipeline(standin_copy, make_repo):
-    """The stand-in end to end; two clean runs of it give byte-identical outputs (the session's
-    shared run, conftest.shared_run, and one here)."""
-    repo, second = standin_copy, make_repo(csv=None, name="second")
-    proc = second.pipeline()
-    for rel in (*METRIC_FILES, *REPORT_FILES, "models/model.skops"):
-        assert repo.path(rel).read_bytes() == second.path(rel).read_bytes(), rel
-    assert "SYNTHETIC" in proc.stderr
+def test_synthetic_stand_in_pipeline(standin_copy):
+    """The stand-in end to end (the session's shared run, conftest.shared_run). That a clean run
+    gives the same bytes again is test_real_file_pipeline's check (every output as committed)
+    and test_synthetic.py::test_seeded's (the same stand-in from the same seed); a second whole
+    run here cost a third of this file's time."""
+    repo = standin_copy
+    assert "SYNTHETIC" in repo.path("reports/executive_summary.md").read_text()
     data, metrics, _ = assert_sound_outputs(repo, rows_in=19_382)
     assert data["source"] == "synthetic"
     assert data["path"].startswith("synthetic(")
