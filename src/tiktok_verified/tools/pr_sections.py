@@ -290,18 +290,18 @@ def all_metrics_section(metrics: dict[str, dict[str, dict]], compact: bool = Fal
 
 
 def plots_section(
-    rendered: list[tuple[str, Path, Path]], page: Path | None, page_note: str, report_dir: Path
+    rendered: list[tuple[str, Path]], page: Path | None, page_note: str, report_dir: Path
 ) -> str:
     lines = ["## Plots: BASE vs this PR (`dvc plots diff`)", ""]
     if page is not None:
         lines.append(
             f"Interactive page: [{os.path.relpath(page, report_dir)}]"
             f"({os.path.relpath(page, report_dir)}), {page_note}. The images below are "
-            "rendered from the same Vega-Lite specs with vl-convert (SVG beside each PNG)."
+            "rendered from the same Vega-Lite specs with vl-convert."
         )
     if not rendered:
         lines.append("\nNo plots are declared in dvc.yaml.")
-    for plot_id, png, _svg in rendered:
+    for plot_id, png in rendered:
         rel = os.path.relpath(png, report_dir)
         lines += ["", f"### {plot_id}", "", f"![{plot_id}]({rel})"]
     return "\n".join(lines)
