@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_verified.tools.pr_diffs import metrics_changes, remotes_in, static_spec
+from tiktok_verified.tools.pr_diffs import (
+    default_remote_in,
+    metrics_changes,
+    remotes_in,
+    static_spec,
+)
 from tiktok_verified.tools.pr_report import COMMENT_LIMIT, build_report
 from tiktok_verified.tools.pr_sections import (
     Context,
@@ -234,3 +239,7 @@ def test_remotes_come_from_dvc_config_lines_whole():
         "storage": "/tmp/a/very/long/path/that/dvc/remote/list/would/wrap/at/80/cols",
         "s3": "s3://bucket/path.url=odd",
     }
+    assert default_remote_in(listing) == "storage"
+    assert (
+        default_remote_in(listing.replace("core.remote=storage\n", "core.autostage=true\n")) is None
+    )

@@ -153,25 +153,27 @@ def pipeline_status(cwd: Path) -> dict:
     return dvc_json(["status", "dvc.yaml"], cwd)
 
 
-def remotes(cwd: Path) -> dict[str, str]:
-    """{name: url} of the configured DVC remotes. From `dvc config --list` (one `key=value`
-    a line), not `dvc remote list`, whose table wraps a long URL onto the next line."""
-    return remotes_in(run(["dvc", "config", "--list"], cwd).stdout)
+def config_list(cwd: Path) -> str:
+    """`dvc config --list`: one `key=value` a line (remotes and the default remote are read
+    from it, not from `dvc remote list`, whose table wraps a long URL onto the next line, and
+    `dvc remote default`, a second DVC process for one key of the same listing)."""
+    return run(["dvc", "config", "--list"], cwd).stdout
 
 
-def remotes_in(config_list: str) -> dict[str, str]:
+def remotes_in(config: str) -> dict[str, str]:
+    """{name: url} of the configured DVC remotes."""
     found = {}
-    for line in config_list.splitlines():
+    for line in config.splitlines():
         m = re.match(r"remote\.([^=]+?)\.url=(.*)$", line)
         if m:
             found[m.group(1)] = m.group(2)
     return found
 
 
-def default_remote(cwd: Path) -> str | None:
-    proc = run(["dvc", "remote", "default"], cwd, check=False)
-    name = proc.stdout.strip()
-    return name if proc.returncode == 0 and name and " " not in name else None
+def default_remote_in(config: str) -> str | None:
+    """The default remote's name (`core.remote`), if one is set."""
+    m = re.search(r"^core\.remote=(\S+)$", config, re.M)
+    return m.group(1) if m else None
 
 
 # ---------------------------------------------------------------- BASE on the same data

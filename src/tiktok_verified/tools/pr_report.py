@@ -31,14 +31,15 @@ from tiktok_verified.tools.pr_diffs import (
     OUTPUTS,
     ReportError,
     changed_files,
-    default_remote,
+    config_list,
+    default_remote_in,
     json_at,
     metrics_changes,
     params_changes,
     pipeline_status,
     plots_page,
     rebaseline,
-    remotes,
+    remotes_in,
     render_plots,
     run,
     short_rev,
@@ -94,6 +95,7 @@ def make_report(
     rebaseline_mode: str = "auto",
 ) -> str:
     cwd = cwd.resolve()
+    dvc_config = config_list(cwd)
     base_short = short_rev(base, cwd)
     head_short = short_rev("HEAD", cwd)
     new_data = json_at(None, DATA_JSON, cwd)
@@ -114,8 +116,8 @@ def make_report(
         new_data=new_data,
         rebaselined=rebaselined,
         data_origin=data_origin,
-        remotes=remotes(cwd),
-        default_remote=default_remote(cwd),
+        remotes=remotes_in(dvc_config),
+        default_remote=default_remote_in(dvc_config),
         status=pipeline_status(cwd),
         files=changed_files(base, cwd),
     )
