@@ -17,6 +17,7 @@ half), which is what scikit-learn's `roc_auc_score` gives with the replicate's c
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from scipy.stats import norm
 
 REPLICATES = 2000
@@ -43,16 +44,19 @@ def claim_status_alone(
 def _auc_rows(y: np.ndarray, p: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """ROC AUC of scores `p` for each row of `counts` (videos per entry, one row per
     replicate): the probability that a verified video outranks a not-verified one, ties half.
-    The sums run down the entries of a transposed copy (one contiguous row per entry): along
-    the replicates' rows, numpy's `reduceat` took 5 times as long."""
-    order = np.argsort(p, kind="mergesort")
-    y, p = y[order], p[order]
-    per_entry = np.ascontiguousarray(counts.T[order])
-    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    pos = np.add.reduceat(per_entry * y[:, None], starts, axis=0)
-    neg = np.add.reduceat(per_entry * (1 - y)[:, None], starts, axis=0)
-    below = np.cumsum(neg, axis=0) - neg
-    return np.sum(pos * (below + 0.5 * neg), axis=0) / (pos.sum(axis=0) * neg.sum(axis=0))
+    Each replicate's verified and other videos per distinct score are one sparse product
+    (scipy.sparse) with the entries' score groups: 3.4 times faster than numpy's `reduceat`
+    over the entries sorted by score (0.044 s against 0.151 s of CPU for 8 x 250 replicates of
+    4,000 entries)."""
+    _, group = np.unique(p, return_inverse=True)
+    entries = np.arange(len(y))
+    shape = (len(y), int(group.max()) + 1)
+    verified = sparse.csr_matrix((y, (entries, group)), shape=shape)
+    other = sparse.csr_matrix((1 - y, (entries, group)), shape=shape)
+    pos = np.asarray((verified.T @ counts.T).T)
+    neg = np.asarray((other.T @ counts.T).T)
+    below = np.cumsum(neg, axis=1) - neg
+    return np.sum(pos * (below + 0.5 * neg), axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
 
 
 def _resample(rng: np.random.Generator, base: np.ndarray, n: int, size: int) -> np.ndarray:
