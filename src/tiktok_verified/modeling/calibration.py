@@ -36,13 +36,32 @@ def curve(y: np.ndarray, proba: np.ndarray, w: np.ndarray | None = None) -> pl.D
     return pl.DataFrame({"predicted": predicted, "observed": observed})
 
 
+def _precision_recall(y: np.ndarray, flagged: np.ndarray) -> dict:
+    """Precision and recall of the verified class from the counts, one entry per video: what
+    `classification_metrics` gives (the same divisions of the same integer counts, 0 when a
+    count is 0, as scikit-learn's zero_division=0), without its input checks and label
+    discovery: the 60 thresholds `recommend` and `threshold_table` try took 22.7 s of scikit-
+    learn's time at 1M rows (738k training videos), ~10 times that at 10M
+    (benchmarks/FINDINGS.md, 2026-12-06). A test holds them to scikit-learn's."""
+    positive = np.asarray(y) == 1
+    tp = int(np.count_nonzero(flagged & positive))
+    predicted, actual = int(np.count_nonzero(flagged)), int(np.count_nonzero(positive))
+    return {
+        "precision": float(tp / predicted) if predicted else 0.0,
+        "recall": float(tp / actual) if actual else 0.0,
+    }
+
+
 def at_threshold(
     y: np.ndarray, calibrated: np.ndarray, threshold: float, w: np.ndarray | None = None
 ) -> dict:
     """Flags, hits and misses per 10,000 videos, with precision and recall, when every video
     with a calibrated probability >= threshold is flagged (`w`: videos per entry)."""
     flagged = calibrated >= threshold
-    m = classification_metrics(y, flagged.astype(np.int64), w)
+    if w is None:
+        m = _precision_recall(y, flagged)
+    else:
+        m = classification_metrics(y, flagged.astype(np.int64), w)
     weights = np.ones(len(y), dtype=np.int64) if w is None else w
     n = videos(y, w)
     hits = videos(y[flagged & (y == 1)], weights[flagged & (y == 1)])
