@@ -220,9 +220,9 @@ def inference_with_comparison(
     """`with_resampled_rows_comparison(coefficient_inference(frame, features), fitting_rows,
     features)` with one design matrix for both fits when the fitting rows are the rows of
     `frame` in its order with a weight each (what split writes for upsampling): the weighted
-    fit then needs only the weights. Same numbers (a test holds them to the two calls); at 10M
-    rows the two designs and their intercept copies were ~2.4 GB of the statistics stage's
-    peak (benchmarks/FINDINGS.md, 2026-12-06)."""
+    fit then needs only the weights. Same numbers (a test holds them to the two calls; at 10M
+    rows the statistics outputs were byte-identical), the stage's peak at 10M rows 9.96 ->
+    8.93 GiB with the weighted fit still by IRLS (benchmarks/FINDINGS.md, 2026-12-06)."""
     exog, names, sds, binary = _exog(frame, features)
     stats = _inference_on(exog, names, sds, binary, frame[Y].to_numpy(), None)
     rows = as_weighted(fitting_rows)
