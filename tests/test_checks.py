@@ -305,3 +305,41 @@ def test_dropped_rows_sentence_follows_fishers_test(committed):
         data["rows_dropped"] = {"incomplete": 298, "duplicate_video_id": 0}
         text = findings.dropped_rows_sentence(dataclasses.replace(committed, data=data))
         assert verdict in text, (dropped, text)
+
+
+def test_a_large_held_out_part_is_bootstrapped_m_out_of_n():
+    """Above MAX_VIDEOS held-out videos the replicates draw MAX_VIDEOS videos from a seeded
+    sample, their distances scaled by sqrt(m / n): the interval is close to the full
+    bootstrap's, its point figures are the whole part's, rows and cells agree, and at or below
+    the cap nothing changes."""
+    rng = np.random.default_rng(5)
+    n = 12_000
+    y = (rng.random(n) < 0.1).astype(float)
+    opinion = rng.random(n) < 0.5
+    p = np.round(rng.random(n) * 0.5 + 0.2 * y + 0.1 * opinion, 3)
+    scores = {"ranking": p, "calibrated": p / 4}
+    reference = np.where(opinion, 0.12, 0.08)
+    saved = gain.MAX_VIDEOS
+    try:
+        gain.MAX_VIDEOS = n  # at the cap: the full bootstrap
+        full = gain.paired_bootstrap(y, scores, reference, 0)
+        gain.MAX_VIDEOS = 3_000
+        sampled = gain.paired_bootstrap(y, scores, reference, 0)
+        keys = np.column_stack([y, p, reference])
+        cells, inverse = np.unique(keys, axis=0, return_inverse=True)
+        counts = np.bincount(inverse.ravel()).astype(float)
+        grouped = gain.paired_bootstrap(
+            cells[:, 0], {"ranking": cells[:, 1], "calibrated": cells[:, 1] / 4}, cells[:, 2], 0,
+            counts,
+        )  # fmt: skip
+    finally:
+        gain.MAX_VIDEOS = saved
+    assert grouped == sampled
+    assert "m-out-of-n" in sampled["method"] and "m-out-of-n" not in full["method"]
+    for key in ("roc_auc", "brier"):
+        a, b = full[key], sampled[key]
+        assert a["difference"] == b["difference"] and a["model"] == b["model"]
+        width = a["ci_high"] - a["ci_low"]
+        assert b["ci_high"] - b["ci_low"] == pytest.approx(width, rel=0.25), key
+        assert b["ci_low"] == pytest.approx(a["ci_low"], abs=0.25 * width), key
+        assert b["ci_high"] == pytest.approx(a["ci_high"], abs=0.25 * width), key

@@ -407,3 +407,31 @@ def test_assumption_report_on_the_course_file(real_csv, params):
     assert checks["sample_size"]["figures"]["events"] == 1_200 - verified  # the training part's
     assert abs(verified - 300) < 3 * (1_200 * 0.25 * 0.75) ** 0.5  # held out at 25% by the hash
     assert all(c["verdict"] in assumptions.VERDICTS and c["rule"] for c in checks.values())
+
+
+def test_one_design_for_both_fits_gives_the_two_calls_numbers():
+    """The statistics stage's memory-lean path (one design matrix for the honest fit and the
+    weighted comparison, when the fitting rows are the same videos in the same order with a
+    weight each) gives exactly the numbers of the two separate calls; fitting rows in another
+    order take the separate path and agree too."""
+    frame, cfg = small_frame()
+    copies = np.random.default_rng(3).integers(1, 4, frame.height).astype(float)
+    weighted = frame.with_columns(pl.Series("weight", copies))
+    separate = inference.with_resampled_rows_comparison(
+        inference.coefficient_inference(frame, cfg), weighted, cfg
+    )
+    assert inference.inference_with_comparison(frame, weighted, cfg) == separate
+    shuffled = weighted[np.random.default_rng(4).permutation(frame.height)]
+    other = inference.inference_with_comparison(frame, shuffled, cfg)
+    assert other["coefficients"] == separate["coefficients"]
+    cmp, ref = other["resampled_rows_comparison"], separate["resampled_rows_comparison"]
+    assert cmp["rows"] == ref["rows"] and cmp["events"] == ref["events"]
+    for end in ("min", "max"):
+        assert cmp["std_err_shrink_factor"][end] == pytest.approx(
+            ref["std_err_shrink_factor"][end], rel=1e-9
+        )
+    # No copies at all: no comparison, as before.
+    ones = frame.with_columns(pl.lit(1.0).alias("weight"))
+    assert inference.inference_with_comparison(frame, ones, cfg) == (
+        inference.coefficient_inference(frame, cfg)
+    )

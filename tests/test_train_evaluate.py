@@ -315,3 +315,23 @@ def test_model_stage_gives_the_same_outputs_from_weights_and_from_copies(parts, 
     )
     assert by_weights["resampled_rows_comparison"]["rows"] == copies.height
     assert by_weights == by_copies
+
+
+def test_threshold_precision_and_recall_are_scikit_learns():
+    """calibration.at_threshold counts flags itself for one entry per video: the same figures
+    as scikit-learn's, bit for bit, including thresholds that flag nothing or everything."""
+    from tiktok_verified.modeling import calibration
+    from tiktok_verified.modeling.metrics import classification_metrics
+
+    rng = np.random.default_rng(7)
+    y = (rng.random(5_000) < 0.07).astype(np.int64)
+    q = np.round(rng.random(5_000) * 0.3 + 0.05 * y, 3)
+    for t in (*calibration.CALIBRATED_GRID, 0.0, 0.99):
+        flagged = q >= t
+        ours = calibration.at_threshold(y, q, t)
+        theirs = classification_metrics(y, flagged.astype(np.int64))
+        assert ours["precision"] == theirs["precision"], t
+        assert ours["recall"] == theirs["recall"], t
+    none = np.zeros(10, dtype=np.int64)
+    row = calibration.at_threshold(none, np.zeros(10), 0.5)
+    assert (row["precision"], row["recall"]) == (0.0, 0.0)

@@ -12,7 +12,17 @@ stand for `w` videos (the Spark engine's cells) are resampled as videos: each re
 videos from the entries with probability proportional to their counts. The AUC of every
 replicate is computed at once from the scores' ranks (the Mann-Whitney form, ties counted
 half), which is what scikit-learn's `roc_auc_score` gives with the replicate's counts as
-`sample_weight` (a test checks it)."""
+`sample_weight` (a test checks it).
+
+Above `MAX_VIDEOS` held-out videos the replicates are drawn from a seeded sample of
+`MAX_VIDEOS` of them (without replacement, over the same sorted cells, so both engines draw
+alike) and each interval's distance from the sample's own difference is scaled by
+sqrt(MAX_VIDEOS / videos) around the whole part's difference (the m-out-of-n bootstrap of a
+root-n statistic); the point figures are always the whole part's. Why: a replicate draws as
+many videos as the part holds, so the cost is replicates x videos: 465 s and 3.3 GiB at 1M
+rows (246k held-out videos, load ~11), killed at 8.3 GiB after 10 min at 10M
+(benchmarks/FINDINGS.md, 2026-12-06). The course file (4.7k held-out videos) is below the
+cap, so its figures are the full bootstrap's, as before."""
 
 from __future__ import annotations
 
@@ -23,6 +33,8 @@ from scipy.stats import norm
 REPLICATES = 2000
 CHUNK = 250
 LEVEL = 0.95
+#: Held-out videos a replicate draws at most (see the module's docstring).
+MAX_VIDEOS = 10_000
 
 
 def claim_status_alone(
@@ -100,32 +112,55 @@ def paired_bootstrap(
     y, ranking, calibrated, reference = (np.ascontiguousarray(c) for c in cells.T)
     model = {"ranking": ranking, "calibrated": calibrated}
     n = int(round(base.sum()))
-    rng = np.random.default_rng(seed)
     ones = base[None, :]
     auc_m = float(_auc_rows(y, model["ranking"], ones)[0])
     auc_r = float(_auc_rows(y, reference, ones)[0])
     sq_m, sq_r = (y - model["calibrated"]) ** 2, (y - reference) ** 2
     brier_m, brier_r = float(base @ sq_m / n), float(base @ sq_r / n)
+    method = f"paired percentile bootstrap of the held-out videos, {replicates} replicates"
+    scale, auc_at, brier_at = 1.0, 0.0, 0.0
+    if n > MAX_VIDEOS:
+        # The m-out-of-n bootstrap: replicates of MAX_VIDEOS videos drawn from a seeded sample
+        # of them; its distances from the sample's difference scaled by sqrt(m / n).
+        sample = np.random.default_rng([seed, 1]).multivariate_hypergeometric(
+            np.rint(base).astype(np.int64), MAX_VIDEOS, method="marginals"
+        )
+        keep = sample > 0
+        y, base, sq_m, sq_r = y[keep], sample[keep].astype(np.float64), sq_m[keep], sq_r[keep]
+        ranking, reference = ranking[keep], reference[keep]
+        ones = base[None, :]
+        auc_at = float(_auc_rows(y, ranking, ones)[0] - _auc_rows(y, reference, ones)[0])
+        brier_at = float(base @ (sq_m - sq_r) / MAX_VIDEOS)
+        scale = float(np.sqrt(MAX_VIDEOS / n))
+        method += (
+            f" of {MAX_VIDEOS:,} videos each, from a seeded sample of {MAX_VIDEOS:,} of the "
+            f"{n:,} (m-out-of-n: distances scaled by sqrt({MAX_VIDEOS:,}/{n:,}))"
+        )
+        n = MAX_VIDEOS
+    rng = np.random.default_rng(seed)
     d_auc, d_brier = [], []
     for start in range(0, replicates, CHUNK):
         size = min(CHUNK, replicates - start)
         counts = _resample(rng, base, n, size)
-        d_auc.append(_auc_rows(y, model["ranking"], counts) - _auc_rows(y, reference, counts))
+        d_auc.append(_auc_rows(y, ranking, counts) - _auc_rows(y, reference, counts))
         d_brier.append((counts @ sq_m - counts @ sq_r) / n)
+    d_auc, d_brier = np.concatenate(d_auc), np.concatenate(d_brier)
+    if scale != 1.0:
+        d_auc = (auc_m - auc_r) + scale * (d_auc - auc_at)
+        d_brier = (brier_m - brier_r) + scale * (d_brier - brier_at)
     return {
-        "method": f"paired percentile bootstrap of the held-out videos, {replicates} "
-        f"replicates, seed {seed}",
+        "method": f"{method}, seed {seed}",
         "replicates": replicates,
         "seed": seed,
         "roc_auc": {
             "model": auc_m,
             "claim_status_alone": auc_r,
-            **_interval(auc_m - auc_r, np.concatenate(d_auc)),
+            **_interval(auc_m - auc_r, d_auc),
         },
         "brier": {
             "model": brier_m,
             "claim_status_alone": brier_r,
-            **_interval(brier_m - brier_r, np.concatenate(d_brier)),
+            **_interval(brier_m - brier_r, d_brier),
         },
     }
 

@@ -16,7 +16,7 @@ import polars as pl
 from scipy.stats import chi2
 
 from tiktok_verified.config import Features
-from tiktok_verified.data.schema import WEIGHT, Y
+from tiktok_verified.data.schema import VIDEO_ID, WEIGHT, Y
 from tiktok_verified.errors import PipelineError
 from tiktok_verified.modeling.design import as_array, design
 from tiktok_verified.modeling.resampling import as_weighted
@@ -36,7 +36,13 @@ def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], strict: bool = Tru
     `result.mle_retvals["converged"]` says)."""
     import statsmodels.api as sm
 
-    exog = sm.add_constant(X, has_constant="add")
+    return _fit_logit_exog(sm.add_constant(X, has_constant="add"), y, names, strict)
+
+
+def _fit_logit_exog(exog: np.ndarray, y: np.ndarray, names: list[str], strict: bool = True):
+    """`fit_logit` on a design that already holds the intercept's column of ones first."""
+    import statsmodels.api as sm
+
     result = sm.Logit(y, exog).fit(disp=0, method="newton", maxiter=200)
     if strict and not result.mle_retvals.get("converged", False):
         raise PipelineError(
@@ -54,10 +60,21 @@ def _glm_weighted(X: np.ndarray, y: np.ndarray, weights: np.ndarray, names: list
     log-likelihood are those of the fit on the expanded rows."""
     import statsmodels.api as sm
 
-    exog = sm.add_constant(X, has_constant="add")
+    return _glm_weighted_exog(sm.add_constant(X, has_constant="add"), y, weights)
+
+
+def _glm_weighted_exog(exog: np.ndarray, y: np.ndarray, weights: np.ndarray):
+    """`_glm_weighted` on a design that already holds the intercept's column first."""
+    import statsmodels.api as sm
+
     model = sm.GLM(y, exog, family=sm.families.Binomial(), freq_weights=weights)
-    result = model.fit(method="IRLS", maxiter=200)
-    if not result.converged:
+    # Newton's method, not the default IRLS: IRLS solves a weighted least-squares problem each
+    # iteration (numpy's lstsq, then a pseudo-inverse for the covariance), ~11 copies of the
+    # design at once against Newton's ~2 (at 1M rows: +607 MiB and 9.6 s against +95 MiB and
+    # 2.6 s; estimates within 2.4e-9 and standard errors within 2.3e-11 of each other,
+    # benchmarks/FINDINGS.md, 2026-12-06).
+    result = model.fit(method="newton", maxiter=200, disp=0)
+    if not result.mle_retvals.get("converged", False):
         raise RuntimeError("statsmodels GLM (binomial, logit) did not converge")
     return result
 
@@ -91,17 +108,40 @@ def coefficient_inference(
     """Per-predictor estimates with uncertainty, as plain numbers for JSON: statsmodels' Logit
     on the rows as given, or, with `weights` (each row's number of identical copies), its
     binomial GLM with frequency weights."""
+    exog, names, sds, binary = _exog(frame, features)
+    return _inference_on(exog, names, sds, binary, frame[Y].to_numpy(), weights)
+
+
+def _exog(frame: pl.DataFrame, features: Features):
+    """The design with the intercept's column of ones first, as one row-major float64 array
+    (what `sm.add_constant` of `as_array(design(...))` gives, without that second copy), its
+    column names, and each predictor's SD and whether it is 0/1."""
     design_frame = design(frame, features)
-    X, names = as_array(design_frame), design_frame.columns
+    names = design_frame.columns
+    exog = as_array(design_frame.select(pl.lit(1.0).alias("const"), *names))
+    del design_frame
+    X = exog[:, 1:]
     sds = X.std(axis=0, ddof=1) if len(X) > 1 else np.zeros(X.shape[1])
     binary = [bool(np.isin(X[:, j], (0.0, 1.0)).all()) for j in range(X.shape[1])]
-    y = frame[Y].to_numpy().astype(np.float64)
-    k = X.shape[1]
+    return exog, names, sds, binary
+
+
+def _inference_on(
+    exog: np.ndarray,
+    names: list[str],
+    sds: np.ndarray,
+    binary: list[bool],
+    outcome: np.ndarray,
+    weights: np.ndarray | None,
+) -> dict:
+    """`coefficient_inference` on a design built by `_exog`."""
+    y = outcome.astype(np.float64)
+    k = exog.shape[1] - 1
     if weights is None:
-        result = fit_logit(X, y, names)
+        result = _fit_logit_exog(exog, y, names)
         llnull, method = float(result.llnull), "statsmodels Logit"
     else:
-        result = _glm_weighted(X, y, np.asarray(weights, dtype=np.float64), names)
+        result = _glm_weighted_exog(exog, y, np.asarray(weights, dtype=np.float64))
         llnull = float(result.llnull)
         method = "statsmodels GLM (binomial, logit) with frequency weights"
     llf = float(result.llf)
@@ -172,6 +212,31 @@ def with_resampled_rows_comparison(
         return stats
     on_fitting_rows = coefficient_inference(rows, features, weights=rows[WEIGHT].to_numpy())
     return {**stats, "resampled_rows_comparison": resampled_rows_comparison(stats, on_fitting_rows)}
+
+
+def inference_with_comparison(
+    frame: pl.DataFrame, fitting_rows: pl.DataFrame, features: Features
+) -> dict:
+    """`with_resampled_rows_comparison(coefficient_inference(frame, features), fitting_rows,
+    features)` with one design matrix for both fits when the fitting rows are the rows of
+    `frame` in its order with a weight each (what split writes for upsampling): the weighted
+    fit then needs only the weights. Same numbers (a test holds them to the two calls; at 10M
+    rows the statistics outputs were byte-identical), the stage's peak at 10M rows 9.96 ->
+    8.93 GiB with the weighted fit still by IRLS (benchmarks/FINDINGS.md, 2026-12-06)."""
+    exog, names, sds, binary = _exog(frame, features)
+    stats = _inference_on(exog, names, sds, binary, frame[Y].to_numpy(), None)
+    rows = as_weighted(fitting_rows)
+    if rows.height == stats["rows"] and rows[WEIGHT].max() == 1:
+        return stats
+    if rows.height == frame.height and rows[VIDEO_ID].equals(frame[VIDEO_ID]):
+        weights = rows[WEIGHT].to_numpy()
+        outcome = rows[Y].to_numpy()
+        del rows
+        compared = _inference_on(exog, names, sds, binary, outcome, weights)
+    else:
+        del exog
+        compared = coefficient_inference(rows, features, weights=rows[WEIGHT].to_numpy())
+    return {**stats, "resampled_rows_comparison": resampled_rows_comparison(stats, compared)}
 
 
 def strongest(
