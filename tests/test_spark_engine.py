@@ -152,12 +152,12 @@ def test_split_puts_every_video_where_the_local_engine_does(
 ):
     """One split rule (`modeling.partition`), run by both engines: the same videos in each
     part, the same caps, the same resampled weights, the same split.json."""
-    from tiktok_verified.engines.spark import data
+    from tiktok_verified.engines.spark import parts
 
     p = replace(local.params, resample=replace(local.params.resample, strategy=strategy))
     ours = make_split(local.features, p, "features") if strategy != "upsample" else local.split
     outs = {n: tmp_path / n for n in ("train", "train_original", "test")}
-    report = data.split(spark, local_features_file, outs, p)
+    report = parts.split(spark, local_features_file, outs, p)
     assert report == json.loads(json.dumps(ours.report)), strategy  # split.json, every figure
     for name in ("train", "train_original", "test"):
         theirs = by_video(pl.read_parquet(outs[name]))
