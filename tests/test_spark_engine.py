@@ -402,6 +402,17 @@ def test_make_spark_runs_the_stages_on_spark_and_metrics_diff_compares_the_engin
     assert "held-out" in summary
 
 
+def test_the_class_archive_is_mapped_only_where_it_exists(tmp_path, monkeypatch):
+    """`make spark-env`'s class-data archive: its JVM options name it when it is there, and
+    nothing otherwise (a driver without it starts as before, only slower)."""
+    from tiktok_verified.engines.spark import session
+
+    monkeypatch.setattr(session, "ARCHIVE", tmp_path / "spark-classes.jsa")
+    assert session.java_options() is None
+    (tmp_path / "spark-classes.jsa").write_bytes(b"")
+    assert session.java_options().startswith(f"-XX:SharedArchiveFile={tmp_path}")
+
+
 def test_without_java_a_spark_stage_stops_with_one_line(tmp_path, monkeypatch, capsys):
     import yaml
 
