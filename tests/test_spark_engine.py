@@ -152,12 +152,12 @@ def test_split_puts_every_video_where_the_local_engine_does(
 ):
     """One split rule (`modeling.partition`), run by both engines: the same videos in each
     part, the same caps, the same resampled weights, the same split.json."""
-    from tiktok_verified.engines.spark import data
+    from tiktok_verified.engines.spark import parts
 
     p = replace(local.params, resample=replace(local.params.resample, strategy=strategy))
     ours = make_split(local.features, p, "features") if strategy != "upsample" else local.split
     outs = {n: tmp_path / n for n in ("train", "train_original", "test")}
-    report = data.split(spark, local_features_file, outs, p)
+    report = parts.split(spark, local_features_file, outs, p)
     assert report == json.loads(json.dumps(ours.report)), strategy  # split.json, every figure
     for name in ("train", "train_original", "test"):
         theirs = by_video(pl.read_parquet(outs[name]))
@@ -400,6 +400,17 @@ def test_make_spark_runs_the_stages_on_spark_and_metrics_diff_compares_the_engin
                 assert key.split(".")[-1] in PROVENANCE, (name, key, row)
     summary = (repo.root / "reports/executive_summary.md").read_text()
     assert "held-out" in summary
+
+
+def test_the_class_archive_is_mapped_only_where_it_exists(tmp_path, monkeypatch):
+    """`make spark-env`'s class-data archive: its JVM options name it when it is there, and
+    nothing otherwise (a driver without it starts as before, only slower)."""
+    from tiktok_verified.engines.spark import session
+
+    monkeypatch.setattr(session, "ARCHIVE", tmp_path / "spark-classes.jsa")
+    assert session.java_options() is None
+    (tmp_path / "spark-classes.jsa").write_bytes(b"")
+    assert session.java_options().startswith(f"-XX:SharedArchiveFile={tmp_path}")
 
 
 def test_without_java_a_spark_stage_stops_with_one_line(tmp_path, monkeypatch, capsys):

@@ -17,9 +17,6 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
-from tiktok_verified.config import Params
 from tiktok_verified.data import reader, schema, standin
 from tiktok_verified.data.csv_structure import InputError
 from tiktok_verified.data.disclosure import counts_by_claim_status, disclosure
@@ -29,7 +26,7 @@ from tiktok_verified.data.reader import (
     synthetic_label,
     warn_synthetic,
 )
-from tiktok_verified.data.schema import WEIGHT, Y
+from tiktok_verified.data.schema import Y
 from tiktok_verified.engines.spark.files import write_parquet
 from tiktok_verified.files import sha256_file
 
@@ -85,9 +82,9 @@ def read_raw(spark, path: Path, source: str):
     )
 
 
-def validate(frame, source: str):
-    """Typed columns, or an InputError naming the first bad row (the smallest `#`; the rules'
-    order breaks a tie) and its column. Every rule is checked in one pass over the file."""
+def rules(frame) -> tuple[dict, list]:
+    """The typed columns (expressions on the text ones) and the rules a row can break:
+    (column, bad-row condition, message), in the order that breaks a tie."""
     from pyspark.sql import functions as F
 
     typed = {
@@ -98,11 +95,11 @@ def validate(frame, source: str):
         else F.col(c)
         for c in schema.COLUMNS
     }
-    rules = [
+    found = [
         (c, F.col(c).isNotNull() & ~F.trim(F.col(c)).rlike(WHOLE_NUMBER), "is not a whole number")
         for c in schema.NUMERIC_COLUMNS
     ]
-    rules += [
+    found += [
         (
             c,
             F.col(c).isNotNull() & F.trim(F.col(c)).rlike(WHOLE_NUMBER) & typed[c].isNull(),
@@ -110,64 +107,137 @@ def validate(frame, source: str):
         )
         for c in schema.NUMERIC_COLUMNS
     ]
-    rules += [
+    found += [
         (c, typed[c] < 0, "is negative; counts and durations must be >= 0")
         for c in schema.NON_NEGATIVE
     ]
-    rules += [
+    found += [
         (c, F.col(c).isNotNull() & ~F.col(c).isin(*allowed), f"is not one of {list(allowed)}")
         for c, allowed in schema.CATEGORIES.items()
     ]
-    rules += [
+    found += [
         (c, F.col(c).isNull(), "is missing; it must be filled")
         for c in schema.COLUMNS
         if c not in schema.NULLABLE
     ]
+    return typed, found
+
+
+def validated(raw, source: str, scratch: Path):
+    """The typed columns, written once to `scratch` (parquet) in the one pass over the text
+    that also checks every rule (observed on that pass, not a second read); an InputError
+    naming the first bad row (the smallest `#`; the rules' order breaks a tie) and its column.
+    Returns (typed frame read back, the pass's counts)."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    typed, found = rules(raw)
     line = F.col(LINE).cast("long")
-    unnumbered = frame.filter(F.col(LINE).isNull()).select(schema.VIDEO_ID).first()
-    if unnumbered is not None:  # the local reader refuses it too (a required column)
+    incomplete = F.lit(False)
+    for c in schema.NULLABLE:
+        incomplete = incomplete | F.col(c).isNull()
+    seen = Observation("checks")
+    checked = raw.observe(
+        seen,
+        F.count(F.lit(1)).alias("rows_in"),
+        F.sum(F.col(LINE).isNull().cast("long")).alias("unnumbered"),
+        *[
+            F.sum((incomplete & (F.col(schema.OUTCOME) == k)).cast("long")).alias(f"inc_{j}")
+            for j, k in enumerate(schema.CATEGORIES[schema.OUTCOME])
+        ],
+        *[F.min(F.when(bad, line)).alias(f"r{i}") for i, (_, bad, _) in enumerate(found)],
+    )
+    # lz4: a scratch copy read once or twice, not kept.
+    checked.select(*[typed[c].alias(c) for c in schema.COLUMNS]).write.option(
+        "compression", "lz4"
+    ).parquet(str(scratch))
+    got = seen.get
+    if got["unnumbered"]:  # the local reader refuses it too (a required column)
+        first = raw.filter(F.col(LINE).isNull()).select(schema.VIDEO_ID).first()
         raise InputError(
             source,
-            f"the row of video_id {unnumbered[0]!r} has no '#': missing value; this column "
+            f"the row of video_id {first[0]!r} has no '#': missing value; this column "
             f"must be filled in every row (only {', '.join(schema.NULLABLE)} may be missing)",
             column=LINE,
         )
-    first = frame.select(
-        *[F.min(F.when(bad, line)).alias(f"r{i}") for i, (_, bad, _) in enumerate(rules)]
-    ).first()
-    hits = [(first[f"r{i}"], i) for i in range(len(rules)) if first[f"r{i}"] is not None]
+    hits = [(got[f"r{i}"], i) for i in range(len(found)) if got[f"r{i}"] is not None]
     if hits:
         row, i = min(hits)
-        column, _, message = rules[i]
-        value = frame.filter(line == row).select(column).first()[column]
+        column, _, message = found[i]
+        value = raw.filter(line == row).select(column).first()[column]
         raise InputError(source, f"row #{row}: {value!r} {message}", column=column)
-    return frame.select(*[typed[c].alias(c) for c in schema.COLUMNS])
+    return raw.sparkSession.read.parquet(str(scratch)), got
 
 
-def clean(typed, source: str) -> tuple[object, dict]:
-    from pyspark.sql import Window
+#: Duplicated video ids up to this many are broadcast to drop the later rows without a shuffle
+#: of the table (and in the file's order); more, and the table is joined and sorted by `#`.
+BROADCAST_DUPLICATES = 1_000_000
+
+
+def clean(typed, source: str, got: dict, out: Path) -> dict:
+    """Drop the incomplete rows, then each duplicated video id's later rows (the smallest `#`
+    kept: a grouped minimum over the complete rows' ids, no window), and write the rest to
+    `out`; the figures of metrics/data.json, counted on that write."""
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
-    rows_in = typed.count()
+    rows_in = got["rows_in"]
     complete = typed.dropna()
-    first = Window.partitionBy(schema.VIDEO_ID).orderBy(LINE)
-    kept = complete.withColumn("_k", F.row_number().over(first)).filter("_k = 1").drop("_k")
-    n_complete, counts = complete.count(), dict(kept.groupBy(schema.OUTCOME).count().collect())
-    n_kept = sum(counts.values())
-    class_counts = {c: int(counts.get(c, 0)) for c in schema.CATEGORIES[schema.OUTCOME]}
-    if sum(n > 0 for n in class_counts.values()) < 2:
-        raise InputError(source, "only one class in the complete rows", column=schema.OUTCOME)
-    incomplete = typed.filter(" OR ".join(f"`{c}` IS NULL" for c in schema.NULLABLE))
-    by_claim = kept.groupBy("claim_status", schema.OUTCOME).count().collect()
-    disclosed = disclosure(
-        dict(incomplete.groupBy(schema.OUTCOME).count().collect()),
-        counts_by_claim_status([tuple(r) for r in by_claim]),
+    firsts = (
+        complete.groupBy(schema.VIDEO_ID)
+        .agg(F.count(F.lit(1)).alias("_n"), F.min(LINE).alias("_first"))
+        .filter("_n > 1")
+        .select(schema.VIDEO_ID, "_first")
     )
-    return kept.orderBy(LINE), {
+    n_duplicated = firsts.count()
+    if n_duplicated == 0:
+        kept = complete
+    else:
+        small = n_duplicated <= BROADCAST_DUPLICATES
+        joined = complete.join(F.broadcast(firsts) if small else firsts, schema.VIDEO_ID, "left")
+        kept = joined.filter(F.col("_first").isNull() | (F.col(LINE) == F.col("_first")))
+        kept = kept.drop("_first") if small else kept.drop("_first").orderBy(LINE)
+    outcomes, claims = schema.CATEGORIES[schema.OUTCOME], schema.CATEGORIES["claim_status"]
+    seen = Observation("kept")
+    kept = kept.observe(
+        seen,
+        F.count(F.lit(1)).alias("n"),
+        *[
+            F.sum(((F.col("claim_status") == a) & (F.col(schema.OUTCOME) == b)).cast("long")).alias(
+                f"c{i}_{j}"
+            )
+            for i, a in enumerate(claims)
+            for j, b in enumerate(outcomes)
+        ],
+    )
+    counts = {}
+
+    def check(_) -> None:  # before the file moves into place: a refused file leaves the last one
+        got_kept = seen.get
+        by_claim = [
+            (a, b, got_kept[f"c{i}_{j}"] or 0)
+            for i, a in enumerate(claims)
+            for j, b in enumerate(outcomes)
+        ]
+        counts.update({"n": got_kept["n"], "by_claim": by_claim})
+        class_counts = {b: sum(n for _, o, n in by_claim if o == b) for b in outcomes}
+        if sum(n > 0 for n in class_counts.values()) < 2:
+            raise InputError(source, "only one class in the complete rows", column=schema.OUTCOME)
+
+    write_parquet(kept, out, check)
+    n_kept, by_claim = counts["n"], counts["by_claim"]
+    class_counts = {b: sum(n for _, o, n in by_claim if o == b) for b in outcomes}
+    incomplete = {k: got[f"inc_{j}"] or 0 for j, k in enumerate(outcomes)}
+    n_incomplete = sum(incomplete.values())
+    present = [r for r in by_claim if r[2]]  # as a groupBy lists them: no empty groups
+    disclosed = disclosure(
+        {k: n for k, n in incomplete.items() if n}, counts_by_claim_status(present)
+    )
+    return {
         "rows_in": rows_in,
         "rows_dropped": {
-            "incomplete": rows_in - n_complete,
-            "duplicate_video_id": n_complete - n_kept,
+            "incomplete": n_incomplete,
+            "duplicate_video_id": rows_in - n_incomplete - n_kept,
         },
         "rows_kept": n_kept,
         "class_counts": class_counts,
@@ -217,10 +287,8 @@ def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: i
         else:  # not held in memory: hashed as it is read
             digest = sha256_file(path)
         with malformed_records_refused(where):
-            typed = validate(read_raw(spark, path, where), where).persist()  # read it once
-            kept, report = clean(typed, where)
-            write_parquet(kept, out)
-            typed.unpersist()
+            typed, got = validated(read_raw(spark, path, where), where, Path(tmp) / "typed")
+            report = clean(typed, where, got, out)
     return {"source": label, "path": where, "sha256": digest, **report}
 
 
@@ -242,125 +310,3 @@ def features(spark, videos: Path, out: Path, cfg) -> int:
     )
     write_parquet(frame, out)
     return spark.read.parquet(str(out)).count()
-
-
-def _by_video(spark, ids, column: str, values):
-    """A two-column frame (video_id, column) from driver-side arrays, for a join."""
-    import pyarrow as pa
-
-    table = pa.table({schema.VIDEO_ID: pa.array(ids, pa.int64()), column: pa.array(values)})
-    return spark.createDataFrame(table)
-
-
-def _weights(spark, frame, strategy: str, seed: int):
-    """The resampled training part as a weight column, with the local engine's draws
-    (`partition.upsample_draws` / `downsample_keep`: a class's video ids are collected, drawn
-    by id order on the driver, and joined back): the same rows and the same weights."""
-    from pyspark.sql import functions as F
-
-    from tiktok_verified.modeling.partition import downsample_keep, upsample_draws
-    from tiktok_verified.modeling.resampling import minority_class
-
-    counts = dict(frame.groupBy(Y).count().collect())
-    n0, n1 = counts.get(0, 0), counts.get(1, 0)
-    try:
-        minority = minority_class(counts)
-    except ValueError as exc:
-        raise InputError("features", f"{exc} (the training part)") from None
-    if strategy in ("none", "class_weight"):  # class_weight: scikit-learn's, in the fit
-        return frame.withColumn(WEIGHT, F.lit(1.0))
-    if strategy not in ("upsample", "downsample"):
-        raise InputError("params", f"resample={strategy} is a local-engine comparison only")
-    drawn = 1 - minority if strategy == "downsample" else minority
-    # Through Arrow, not Row objects: ~0.5M ids at 10M rows.
-    ids = frame.filter(F.col(Y) == drawn).select(schema.VIDEO_ID).toArrow().column(0).to_numpy()
-    if strategy == "upsample":
-        copies = upsample_draws(ids, max(n0, n1), seed).astype(float)
-        extra = _by_video(spark, ids, WEIGHT, copies)
-        return frame.join(extra, schema.VIDEO_ID, "left").fillna(1.0, subset=[WEIGHT])
-    keep = downsample_keep(ids, min(n0, n1), seed)
-    kept = _by_video(spark, ids, "_keep", keep)
-    out = frame.join(kept, schema.VIDEO_ID, "left")
-    return (
-        out.filter(F.col("_keep").isNull() | F.col("_keep"))
-        .drop("_keep")
-        .withColumn(WEIGHT, F.lit(1.0))
-    )
-
-
-def _parts(frame, seed: int, test_size: float):
-    """`frame` with a boolean `_test` column: `partition.held_out`, run on Arrow batches by
-    Spark's Python workers (the local engine's function, not a copy of it)."""
-    from pyspark.sql.types import BooleanType, StructField, StructType
-
-    def mark(batches):
-        import pyarrow as pa
-
-        from tiktok_verified.modeling.partition import held_out
-
-        for batch in batches:
-            ids = batch.column(schema.VIDEO_ID).to_numpy(zero_copy_only=False)
-            yield batch.append_column("_test", pa.array(held_out(ids, seed, test_size, 0)))
-
-    out = StructType([*frame.schema.fields, StructField("_test", BooleanType(), False)])
-    return frame.mapInArrow(mark, out)
-
-
-def split(spark, features_path: Path, outs: dict[str, Path], params: Params) -> dict:
-    """The hash split, caps fitted on train, resampling as weights; split.json."""
-    from pyspark.sql import functions as F
-
-    from tiktok_verified.data.features import QUARTILES
-    from tiktok_verified.modeling.split import check_parts
-
-    frame = spark.read.parquet(str(features_path))
-    seed, test_size = params.base.seed, params.split.test_size
-    marked = _parts(frame, seed, test_size).persist()
-    by_class = {
-        r[0]: (r[1], r[2])
-        for r in marked.groupBy(Y).agg(F.count("*"), F.sum(F.col("_test").cast("long"))).collect()
-    }
-    totals, held = (np.array([by_class.get(k, (0, 0))[j] for k in (0, 1)]) for j in (0, 1))
-    shares = check_parts(totals, held, str(features_path))
-    train, test = (marked.filter(F.col("_test") == t).drop("_test") for t in (False, True))
-    caps = {}
-    for c in params.features.cap_iqr:
-        # Exact quartiles, interpolated between order statistics as the local engine's
-        # (`QUARTILES`: numpy's and polars' "linear", Spark's `percentile`).
-        q1, q3 = train.select(F.percentile(F.col(c), F.array(*map(F.lit, QUARTILES)))).first()[0]
-        upper = q3 + params.features.iqr_factor * (q3 - q1)
-        caps[c] = {
-            "q1": q1,
-            "q3": q3,
-            "upper": upper,
-            "train_values_capped": train.filter(F.col(c) > upper).count(),
-            "test_values_capped": test.filter(F.col(c) > upper).count(),
-        }
-        train = train.withColumn(c, F.least(F.col(c).cast("double"), F.lit(upper)))
-        test = test.withColumn(c, F.least(F.col(c).cast("double"), F.lit(upper)))
-    weighted = _weights(spark, train, params.resample.strategy, seed)
-    for name, part in (("train", weighted), ("train_original", train), ("test", test)):
-        write_parquet(part.orderBy(schema.VIDEO_ID), outs[name])
-    marked.unpersist()
-    train, weighted, test = (
-        spark.read.parquet(str(outs[n])) for n in ("train_original", "train", "test")
-    )
-    w = weighted.agg(F.sum(WEIGHT), F.sum(F.col(WEIGHT) * F.col(Y))).first()
-    t = test.agg(F.count("*"), F.sum(Y)).first()
-    return {
-        "resample": params.resample.strategy,
-        "test_size": test_size,
-        "test_share": shares,
-        "rows": {
-            "train_before_resample": train.count(),
-            "train": round(w[0]),
-            "train_distinct": weighted.count(),
-            "test": t[0],
-        },
-        "class_counts": {
-            "train": {schema.NEGATIVE: round(w[0] - w[1]), schema.POSITIVE: round(w[1])},
-            "test": {schema.NEGATIVE: t[0] - t[1], schema.POSITIVE: t[1]},
-        },
-        "test_rows_whose_video_is_in_train": test.join(train, schema.VIDEO_ID, "semi").count(),
-        "caps": caps,
-    }

@@ -10,13 +10,16 @@ import uuid
 from pathlib import Path
 
 
-def write_parquet(frame, target: Path) -> None:
-    """`frame` as a folder of parquet parts at `target` (a local path)."""
+def write_parquet(frame, target: Path, check=None) -> None:
+    """`frame` as a folder of parquet parts at `target` (a local path); `check(frame)`, if
+    given, runs after the write and before the move: raising there leaves `target` as it was."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
     try:
         frame.write.option("compression", "zstd").parquet(str(tmp))
+        if check is not None:
+            check(frame)
         parts = sorted(p for p in tmp.iterdir() if p.name.startswith("part-"))
         for junk in tmp.iterdir():
             if junk not in parts:

@@ -62,10 +62,22 @@ def assembled(
     return VectorAssembler(inputCols=names, outputCol="features").transform(rows), names
 
 
+def design_frame(frame, cfg: Features):
+    """The design columns (named as modeling.design names them), the label and the weight
+    where there is one, persisted: every fit and summary below passes over it several times
+    (the caller unpersists it)."""
+    exprs = design_exprs(cfg)
+    keep = [Y] + ([WEIGHT] if WEIGHT in frame.columns else [])
+    return frame.select(*keep, *[x.alias(n) for n, x in exprs]).persist(), [n for n, _ in exprs]
+
+
 def glm(frame, cfg: Features, names: list[str] | None = None, weighted: bool = False):
+    """MLlib's binomial GLM on `frame`'s design columns (a `design_frame`), all or `names`."""
+    from pyspark.ml.feature import VectorAssembler
     from pyspark.ml.regression import GeneralizedLinearRegression
 
-    rows, names = assembled(frame, cfg, names)
+    names = names or [n for n, _ in design_exprs(cfg)]
+    rows = VectorAssembler(inputCols=names, outputCol="features").transform(frame)
     model = GeneralizedLinearRegression(
         family="binomial",
         link="logit",
@@ -79,25 +91,33 @@ def glm(frame, cfg: Features, names: list[str] | None = None, weighted: bool = F
 
 
 def coefficient_inference(frame, cfg: Features, weighted: bool = False) -> dict:
-    """The local engine's `inference.coefficient_inference` dict, from Spark's GLM."""
+    """The local engine's `inference.coefficient_inference` dict, from Spark's GLM (fitted on
+    the design columns persisted once; the null model's log-likelihood from the counts, as
+    the intercept-only fit's optimum is the observed share)."""
     from pyspark.sql import functions as F
 
-    model, names = glm(frame, cfg, weighted=weighted)
-    s = model.summary
-    # Spark puts the intercept last in the summary's arrays.
-    se = np.array(s.coefficientStandardErrors)
+    from tiktok_verified.modeling.associations import null_llf
+
+    design, names = design_frame(frame, cfg)
+    try:
+        stats = design.select(
+            *[F.stddev_samp(n).alias(f"sd{j}") for j, n in enumerate(names)],
+            *[F.max(~F.col(n).isin(0.0, 1.0)).alias(f"nb{j}") for j, n in enumerate(names)],
+            (F.sum(F.col(WEIGHT)) if weighted else F.count("*")).alias("rows"),
+            (F.sum(F.col(WEIGHT) * F.col(Y)) if weighted else F.sum(Y)).alias("events"),
+        ).first()
+        model, names = glm(design, cfg, names, weighted=weighted)
+        s = model.summary
+        # Spark puts the intercept last in the summary's arrays.
+        se = np.array(s.coefficientStandardErrors)
+        llf = -s.deviance / 2
+    finally:
+        design.unpersist()
     params = np.concatenate([[model.intercept], model.coefficients.toArray()])
     se = np.concatenate([[se[-1]], se[:-1]])
     z = params / se
     p = 2 * norm.sf(np.abs(z))
-    exprs = dict(design_exprs(cfg))
-    stats = frame.select(
-        *[F.stddev_samp(exprs[n]).alias(f"sd{j}") for j, n in enumerate(names)],
-        *[F.max(~exprs[n].isin(0.0, 1.0)).alias(f"nb{j}") for j, n in enumerate(names)],
-        (F.sum(F.col(WEIGHT)) if weighted else F.count("*")).alias("rows"),
-        (F.sum(F.col(WEIGHT) * F.col(Y)) if weighted else F.sum(Y)).alias("events"),
-    ).first()
-    llf, llnull = -s.deviance / 2, -s.nullDeviance / 2
+    llnull = null_llf(float(stats["rows"]), float(stats["events"]))
     coefficients = {}
     for j, name in enumerate(names, start=1):
         b = float(params[j])
@@ -126,6 +146,17 @@ def coefficient_inference(frame, cfg: Features, weighted: bool = False) -> dict:
     }
 
 
+def _binary_llf(counts) -> float:
+    """Log-likelihood at the optimum of a logit on one 0/1 predictor (and the intercept): the
+    observed share in each of its two groups; `counts` are (rows, positives) per group."""
+    total = 0.0
+    for rows, positives in counts:
+        if 0 < positives < rows:
+            total += positives * math.log(positives / rows)
+            total += (rows - positives) * math.log(1 - positives / rows)
+    return total
+
+
 def joint_test(frame, cfg: Features, full_llf: float) -> dict:
     """The local engine's joint test (`associations.lr_test`), the restricted model fitted on
     Spark (or, when claim status is not a predictor, the intercept-only model)."""
@@ -133,41 +164,17 @@ def joint_test(frame, cfg: Features, full_llf: float) -> dict:
 
     from tiktok_verified.modeling.associations import lr_test, null_llf
 
-    names = [n for n, _ in design_exprs(cfg)]
+    exprs = design_exprs(cfg)
+    names = [n for n, _ in exprs]
     kept = [n for n in names if n == local_design.OPINION]
-    if kept:
-        restricted, _ = glm(frame, cfg, kept)
-        llf = -restricted.summary.deviance / 2
+    if kept:  # one 0/1 column: its optimum is the share in each group, from two counts
+        x = dict(exprs)[kept[0]]
+        by = frame.groupBy(x.alias("x")).agg(F.count("*"), F.sum(Y)).collect()
+        llf = _binary_llf([(float(r[1]), float(r[2])) for r in by])
     else:
         rows, positives = frame.agg(F.count("*"), F.sum(Y)).first()
         llf = null_llf(rows, positives)
     return lr_test(full_llf, llf, kept, [n for n in names if n not in kept])
-
-
-def marginal(frame, cfg: Features, conditional: dict) -> dict:
-    from tiktok_verified.modeling.associations import ALPHA, _groups
-
-    names = [n for n, _ in design_exprs(cfg)]
-    out = {}
-    for columns in _groups(cfg, names).values():
-        model, _ = glm(frame, cfg, columns)
-        se = model.summary.coefficientStandardErrors
-        for j, name in enumerate(columns):
-            c = conditional[name]
-            scale = 1.0 if c["binary"] else c["sd"]
-            b = model.coefficients[j]
-            lo, hi = b - Z_95 * se[j], b + Z_95 * se[j]
-            p = float(2 * norm.sf(abs(b / se[j])))
-            cond = c["coef"] * scale
-            out[name] = {
-                "per": "unit" if c["binary"] else "sd",
-                "odds_ratio": math.exp(b * scale),
-                "ci_low": math.exp(lo * scale),
-                "ci_high": math.exp(hi * scale),
-                "p_value": p,
-                "reversed": bool(b * cond < 0 and (lo > 0 or hi < 0) and c["p_value"] < ALPHA),
-            }
-    return out
 
 
 def sample(frame, rows: int, seed: int):

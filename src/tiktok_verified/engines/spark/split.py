@@ -8,7 +8,7 @@ from tiktok_verified.engines.spark.session import session
 
 
 def run(args, params: Params) -> str:
-    from tiktok_verified.engines.spark.data import split as compute
+    from tiktok_verified.engines.spark.parts import split as compute
 
     outs = {"train": args.train, "train_original": args.train_original, "test": args.test}
     with session(params.engine, "split") as spark:
