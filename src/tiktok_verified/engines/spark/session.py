@@ -61,9 +61,14 @@ def session(engine: Engine, app: str, archive: bool = True):
     """A SparkSession for one stage, stopped when the stage is done. A local driver maps the
     class-data archive of `make spark-env` (`warm`), unless the conf sets its JVM options."""
     check_available()
-    if engine.master.startswith("local"):
+    local = engine.master.startswith("local")
+    if local:
         # One machine: bind to loopback (Spark would pick the first interface) unless told.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # The Python workers (mapInArrow, UDFs) run in this interpreter, the project's venv:
+        # pyspark starts `$PYSPARK_PYTHON`, else `python3` from PATH, which outside an
+        # activated venv has neither pyarrow nor tiktok_verified.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Data come back through Arrow into polars; pandas is never used, so pyspark's warning
     # about the installed pandas version is noise.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
@@ -76,7 +81,7 @@ def session(engine: Engine, app: str, archive: bool = True):
         "spark.sql.session.timeZone": "UTC",
         **engine.conf,
     }
-    if archive and engine.master.startswith("local"):
+    if archive and local:
         options = java_options()
         if options and "spark.driver.extraJavaOptions" not in settings:
             settings["spark.driver.extraJavaOptions"] = options
