@@ -357,7 +357,15 @@ def test_evaluation_gives_the_local_confusion_matrix_and_metrics(spark, local):
 
 
 #: Keys that say how a figure was computed (engine, solver, method, rows collected), not what.
-PROVENANCE = {"computed_on", "engine", "method", "solver", "iterations", "reg_param"}
+PROVENANCE = {
+    "computed_on",
+    "marginal_computed_on",
+    "engine",
+    "method",
+    "solver",
+    "iterations",
+    "reg_param",
+}
 
 
 @pytest.mark.e2e

@@ -119,6 +119,8 @@ class Associations(_Open):
     survive_holm: list[str]
     joint_test_besides_claim_status: dict[str, Any]
     marginal: dict[str, dict[str, Any]]
+    #: the rows the marginal fits used: "every row", or the stratified sample's size
+    marginal_computed_on: str
 
 
 class Coefficients(_Open):

@@ -31,7 +31,7 @@ def run(args, params) -> str:
     stats = inference.inference_with_comparison(
         original, pl.read_parquet(args.train), params.features
     )
-    found = associations.describe(stats, original, params.features)
+    found = associations.describe(stats, original, params.features, params.base.seed)
     contracts.write(args.assumptions, report, "assumptions.json")
     contracts.write(
         args.coefficients,
