@@ -63,7 +63,11 @@ if _STAGE and os.environ.get("STALL_WRITE_OF"):
 
     _want_c = os.environ.get("STALL_WHEN_C")
     _c = yaml.safe_load(Path("params.yaml").read_text())["model"]["C"]
-    if _want_c is None or float(_want_c) == _c:
+    # STALL_WHILE: stall only while that file exists. A queue worker outlives the
+    # `--run-all` that started it and keeps its environment, so it may take a task queued
+    # later (seen: a re-queued experiment stalled 600 s in a worker of the first run).
+    _while = os.environ.get("STALL_WHILE")
+    if (_want_c is None or float(_want_c) == _c) and (not _while or Path(_while).exists()):
         _atomic = _files.atomic_path
 
         @contextmanager
@@ -271,9 +275,10 @@ def test_a_failing_and_a_killed_experiment_in_a_sweep_fail_alone(repo, tmp_path)
     frozen_notebook(repo)
     before = snapshot(repo)
     repo.dvc("exp", "run", "--queue", "-S", "model.C=0.01,0.1,10,-1")
-    ready = tmp_path / "ready"
+    ready, stalling = tmp_path / "ready", tmp_path / "stalling"
+    stalling.write_text("")
     env = dict(repo.env, STALL_WRITE_OF="model.skops", STALL_WHEN_C="0.1")
-    env["STALL_READY"] = str(ready)
+    env.update(STALL_READY=str(ready), STALL_WHILE=str(stalling))
 
     killed = []
 
@@ -316,7 +321,8 @@ def test_a_failing_and_a_killed_experiment_in_a_sweep_fail_alone(repo, tmp_path)
     assert "model: error: params: model.C: must be a positive number, got -1" in refused[0]
     assert all("Traceback" not in log for log in logs)
 
-    # Queued again, the killed one runs.
+    # Queued again, the killed one runs (in whichever worker takes it: no more stalls).
+    stalling.unlink()
     repo.dvc("exp", "run", "--queue", "-S", "model.C=0.1")
     repo.run_all("-j", "1")
     status = repo.dvc("queue", "status").stdout
