@@ -71,13 +71,14 @@ CHECK_WORKERS ?= 2
 check: env ## the fast tier: unit + quick integration tests, no pipeline/JVM/kernel/browser (<= 90 s)
 	$(VENV)/bin/python -m pytest -m "not slow" -n $(CHECK_WORKERS)
 
-# Three workers on two cores: the end-to-end tests spend much of their time waiting on dvc and
-# Spark start-up. tests/conftest.py hands out the slow tests first and builds each shared
-# pipeline run once per session for all workers; loadgroup keeps the Spark session's tests
-# (xdist_group "spark") in one worker, so one JVM serves them.
-TEST_WORKERS ?= 3
+# Five workers on two cores: the end-to-end tests spend much of their time waiting (dvc's queue
+# polls, Spark and kernel start-up): with three, a whole run used 0.8 CPU-minutes a minute of
+# its 2 cores. tests/conftest.py hands out the slow tests first and builds each shared pipeline
+# run once per session for all workers; loadgroup keeps the Spark session's tests (xdist_group
+# "spark") in one worker, so one JVM serves them. --durations: the slowest, in every CI log.
+TEST_WORKERS ?= 5
 test: spark-env ## run the whole test suite (unit + end-to-end, the Spark engine's included)
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 params: env ## regenerate params.yaml from conf/ (what `dvc exp run` does)
 	$(VENV)/bin/python -m tiktok_verified.tools.compose

@@ -92,10 +92,12 @@ def test_readme_experiment_commands_work_as_typed(request, tmp_path, with_course
     }
     assert {0.01, 0.1, 1, 10} <= cs
     # `--run-all` exits 0 even when a task fails, and a failed experiment still shows up with
-    # its parent's metrics: every one succeeded, and the sweep's four values give four fits
+    # its parent's metrics: every queued one succeeded (one run in the workspace has no
+    # executor entry), and the sweep's four values give four fits
     # (test_queued_sweep_gives_one_experiment_per_point was this, on its own queue).
     runs = [exp for row in shown for exp in (row.get("experiments") or [])]
-    assert {run["executor"]["state"] for run in runs} == {"success"}
+    queued = [run["executor"]["state"] for run in runs if run.get("executor")]
+    assert len(queued) >= 4 and set(queued) == {"success"}, queued
     losses = {
         e["data"]["params"]["params.yaml"]["data"]["model"]["C"]: e["data"]["metrics"][
             "metrics/metrics.json"
