@@ -297,8 +297,10 @@ def bench_spark(tmp: Path, rows: int, master: str = SPARK_MASTER) -> dict:
     log(f"{rows:,} synthetic rows on Spark ({master}): generate")
     s = Scratch(tmp, f"spark-{rows}", csv=None)
     s.measure(PYTHON, "-m", "tiktok_verified.data.standin", str(RAW), "--rows", str(rows))
-    s.set_param("engine.name", "spark")
-    s.set_param("engine.master", master)
+    # What `dvc exp run -S engine=spark` composes (conf/engine/spark.yaml: its driver memory
+    # and shuffle partitions), on `master`.
+    s.measure(PYTHON, "-m", "tiktok_verified.tools.compose", "engine=spark",
+              f"engine.master='{master}'", probe=False)  # fmt: skip
     pipeline = s.measure("make", "--no-print-directory", "pipeline")
     result = outcome(s)
     if result["rows_in"] != rows:
