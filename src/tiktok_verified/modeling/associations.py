@@ -25,10 +25,6 @@ from tiktok_verified.modeling.inference import fit_logit
 ALPHA = 0.05
 
 
-#: The most rows the marginal fits use (the assumption checks' sample size).
-MARGINAL_MAX_ROWS = 200_000
-
-
 def adjusted_p_values(stats: dict) -> dict:
     """Holm and Bonferroni adjustments of the coefficients' Wald p-values."""
     from statsmodels.stats.multitest import multipletests
@@ -115,14 +111,15 @@ def marginal(frame: pl.DataFrame, features: Features, conditional: dict) -> dict
 
 def describe(stats: dict, frame: pl.DataFrame, features: Features, seed: int = 0) -> dict:
     """The associations block of metrics/coefficients.json. The marginal fits run on the
-    stratified sample of at most `MARGINAL_MAX_ROWS` rows (`split.stratified_sample`, every row
-    of the course file), as on the Spark engine: above it an interval is sqrt(rows / sample)
-    times as wide as on every row, for 8 fits over the sample instead of over every row (64 s
-    of CPU at 10M rows, benchmarks/FINDINGS.md 2026-12-06)."""
+    stratified sample of at most `assumptions.MAX_ROWS` rows (`split.stratified_sample`, every
+    row of the course file), the size the Spark engine's marginal fits use too: above it an
+    interval is sqrt(rows / sample) times as wide as on every row, for 8 fits over the sample
+    instead of over every row (64 s of CPU at 10M rows, benchmarks/FINDINGS.md 2026-12-06)."""
+    from tiktok_verified.modeling.assumptions import MAX_ROWS
     from tiktok_verified.modeling.split import stratified_sample
 
     adjusted = adjusted_p_values(stats)
-    sample = stratified_sample(frame, MARGINAL_MAX_ROWS, seed)
+    sample = stratified_sample(frame, MAX_ROWS, seed)
     return {
         "alpha": ALPHA,
         "adjusted_p": adjusted,
