@@ -5,6 +5,8 @@ tests are handed out first."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -65,3 +67,25 @@ def test_markers_are_registered_documented_and_left_out_of_make_check():
     assert '-m "not slow"' in check
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert ci.rstrip().endswith("make test")
+
+
+def test_loadgroup_keeps_a_group_on_one_worker(tmp_path):
+    """`make test` runs with `--dist loadgroup` so that the Spark tests share one JVM. With
+    pytest 9.2 and pytest-xdist 3.8 the groups were silently ignored (each of four workers
+    started its own JVM): this runs two grouped tests on two workers, as `make test` would,
+    and fails when they land on different workers."""
+    (tmp_path / "test_pair.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.xdist_group('g')\ndef test_a(): pass\n"
+        "@pytest.mark.xdist_group('g')\ndef test_b(): pass\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v",
+         "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    ran = re.findall(r"\[(gw\d+)\].*PASSED \S*test_pair\.py::(test_[ab]\S*)", proc.stdout)
+    assert len(ran) == 2, proc.stdout[-2000:]
+    assert {name for _, name in ran} == {"test_a@g", "test_b@g"}, f"no group applied: {ran}"
+    assert len({worker for worker, _ in ran}) == 1, f"the group was split: {ran}"
