@@ -55,7 +55,7 @@ def spark(spark_available):
     from tiktok_verified.engines.spark.session import session
 
     engine = Engine(name="spark", master="local[2]", conf={"spark.sql.shuffle.partitions": "4"})
-    with session(engine, "tests") as s:
+    with session(engine, "tests", inputs=[]) as s:  # small frames: the quick compiler
         yield s
 
 
@@ -419,6 +419,31 @@ def test_the_class_archive_is_mapped_only_where_it_exists(tmp_path, monkeypatch)
     assert session.java_options() is None
     (tmp_path / "spark-classes.jsa").write_bytes(b"")
     assert session.java_options().startswith(f"-XX:SharedArchiveFile={tmp_path}")
+    assert session.QUICK_JIT not in session.java_options()
+
+
+def test_small_local_inputs_get_the_quick_compiler_and_large_or_remote_ones_do_not(
+    tmp_path, monkeypatch
+):
+    from tiktok_verified.engines.spark import session
+
+    monkeypatch.setattr(session, "ARCHIVE", tmp_path / "absent.jsa")
+    (tmp_path / "part").mkdir()
+    (tmp_path / "part" / "a.parquet").write_bytes(b"x" * 600)
+    (tmp_path / "b.csv").write_bytes(b"y" * 400)
+    inputs = [tmp_path / "part", tmp_path / "b.csv"]
+    assert session.input_bytes(inputs) == 1000
+    monkeypatch.setattr(session, "QUICK_JIT_MAX_BYTES", 1000)
+    assert session.java_options(inputs) == session.QUICK_JIT == "-XX:TieredStopAtLevel=1"
+    monkeypatch.setattr(session, "QUICK_JIT_MAX_BYTES", 999)
+    assert session.java_options(inputs) is None  # one byte over: the default compilers
+    monkeypatch.setattr(session, "QUICK_JIT_MAX_BYTES", 10**9)
+    assert session.java_options(None) is None  # not known (the stand-in generated in ingest)
+    assert session.java_options([*inputs, "s3a://bucket/videos"]) is None
+    assert session.java_options([tmp_path / "missing.parquet"]) is None
+    (tmp_path / "spark-classes.jsa").write_bytes(b"")
+    monkeypatch.setattr(session, "ARCHIVE", tmp_path / "spark-classes.jsa")
+    assert session.java_options(inputs).endswith(f"{session.QUIET} {session.QUICK_JIT}")
 
 
 def test_without_java_a_spark_stage_stops_with_one_line(tmp_path, monkeypatch, capsys):

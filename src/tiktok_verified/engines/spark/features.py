@@ -11,7 +11,7 @@ def run(args, params: Params) -> str:
     from tiktok_verified.data.features import summarise
     from tiktok_verified.engines.spark.data import features as compute
 
-    with session(params.engine, "features") as spark:
+    with session(params.engine, "features", inputs=[args.videos]) as spark:
         rows = compute(spark, args.videos, args.out, params.features)
     summary = summarise(_Rows(rows), params.features)
     contracts.write(args.summary, summary, "features.json")

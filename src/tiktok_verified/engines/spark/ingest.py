@@ -8,9 +8,12 @@ from tiktok_verified.engines.spark.session import session
 
 
 def run(args, params: Params) -> str:
+    from tiktok_verified.data.schema import RAW_NAME
     from tiktok_verified.engines.spark.data import ingest as compute
 
-    with session(params.engine, "ingest") as spark:
+    course = args.raw_dir / RAW_NAME
+    read = [course] if params.data.source == "auto" and course.is_file() else None
+    with session(params.engine, "ingest", inputs=read) as spark:
         d = params.data
         report = compute(
             spark, args.raw_dir, args.out, d.source, d.synthetic_rows, params.base.seed

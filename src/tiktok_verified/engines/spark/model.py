@@ -221,5 +221,5 @@ def run(args, params: Params):
     """The model stage's body on Spark: `results` in a session of the configured engine."""
     from tiktok_verified.engines.spark.session import session
 
-    with session(params.engine, "model") as spark:
+    with session(params.engine, "model", inputs=[args.train, args.test]) as spark:
         return results(spark, args, params)

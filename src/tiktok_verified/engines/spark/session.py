@@ -28,9 +28,43 @@ ARCHIVE = Path(sys.prefix) / "spark-classes.jsa"
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 
 
-def java_options() -> str | None:
-    """The driver's JVM options that map the archive, or None when there is none."""
-    return f"-XX:SharedArchiveFile={ARCHIVE} {QUIET}" if ARCHIVE.is_file() else None
+#: A stage whose local inputs total at most this many bytes runs its driver JVM with the quick
+#: compiler only (C1, `-XX:TieredStopAtLevel=1`): such a JVM lives for seconds, and the
+#: optimising compiler's threads (C2) cost more CPU than its code saves. The course file's
+#: `make spark` (3 MB of CSV): 115 -> 65-78 CPU-seconds, 72 -> 54-64 s (benchmarks/FINDINGS.md,
+#: "the Spark JIT"). Larger inputs, remote ones (an object store) and `make bench`'s 10M rows
+#: keep the JVM's default tiered compilation.
+QUICK_JIT_MAX_BYTES = 64 * 2**20
+QUICK_JIT = "-XX:TieredStopAtLevel=1"
+
+
+def input_bytes(paths) -> int | None:
+    """The total size of local files and folders (recursively); None when `paths` is None
+    (not known) or one of them is not a local path (a URI) or does not exist."""
+    if paths is None:
+        return None
+    total = 0
+    for path in paths:
+        text = str(path)
+        if "://" in text or not Path(text).exists():
+            return None
+        p = Path(text)
+        total += (
+            sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            if p.is_dir()
+            else (p.stat().st_size)
+        )
+    return total
+
+
+def java_options(inputs=None) -> str | None:
+    """The driver's JVM options: the archive's mapping where it exists, the quick compiler
+    where the stage's `inputs` are small (`QUICK_JIT_MAX_BYTES`); None when neither applies."""
+    options = [f"-XX:SharedArchiveFile={ARCHIVE} {QUIET}"] if ARCHIVE.is_file() else []
+    size = input_bytes(inputs)
+    if size is not None and size <= QUICK_JIT_MAX_BYTES:
+        options.append(QUICK_JIT)
+    return " ".join(options) or None
 
 
 def check_available() -> None:
@@ -57,9 +91,11 @@ def java_major() -> int | None:
 
 
 @contextmanager
-def session(engine: Engine, app: str, archive: bool = True):
+def session(engine: Engine, app: str, archive: bool = True, inputs=None):
     """A SparkSession for one stage, stopped when the stage is done. A local driver maps the
-    class-data archive of `make spark-env` (`warm`), unless the conf sets its JVM options."""
+    class-data archive of `make spark-env` (`warm`) and, when the stage's `inputs` (paths; None:
+    not known) are small, compiles with C1 only (`java_options`), unless the conf sets its JVM
+    options."""
     check_available()
     local = engine.master.startswith("local")
     if local:
@@ -82,7 +118,7 @@ def session(engine: Engine, app: str, archive: bool = True):
         **engine.conf,
     }
     if archive and local:
-        options = java_options()
+        options = java_options(inputs)
         if options and "spark.driver.extraJavaOptions" not in settings:
             settings["spark.driver.extraJavaOptions"] = options
     for key, value in settings.items():

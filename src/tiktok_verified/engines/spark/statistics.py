@@ -18,7 +18,9 @@ def run(args, params: Params) -> str:
     from tiktok_verified.modeling.assumptions import MAX_ROWS, check_all
 
     cfg, seed = params.features, params.base.seed
-    with session(params.engine, "statistics") as spark:
+    with session(
+        params.engine, "statistics", inputs=[args.videos, args.features, args.train]
+    ) as spark:
         original = spark.read.parquet(str(args.train_original))
         stats = spark_inference.coefficient_inference(original, cfg)
         weighted = spark.read.parquet(str(args.train))
