@@ -80,7 +80,7 @@ def bench_floor(repo: PipelineRepo, c_value: float, sweep_values: list[float]) -
     joined = ",".join(str(v) for v in sweep_values)
     repo.dvc("exp", "run", "--queue", "-S", f"model.C={joined}")
     started = time.monotonic()
-    ended = repo.run_all("-j", "2")
+    ended = repo.run_all("-j", "2", every=5)
     sweep_wall = time.monotonic() - started
     if ended != "exited":
         sweep_wall -= HANG_GRACE_S  # the watchdog's wait after the queue drained
@@ -105,7 +105,7 @@ def bench_project(repo: PipelineRepo, c_value: float, sweep_values: list[float])
     joined = ",".join(str(v) for v in sweep_values)
     repo.dvc("exp", "run", "--queue", "-S", f"model.C={joined}")
     started = time.monotonic()
-    ended = repo.run_all("-j", "2")
+    ended = repo.run_all("-j", "2", every=5)
     sweep_wall = time.monotonic() - started - (0 if ended == "exited" else HANG_GRACE_S)
     return {"exp_run": exp_run.summary(), "sweep": {"wall_s": sweep_wall, "ended": ended}}
 

@@ -179,7 +179,7 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
         # Under DVC's known hang (tests/conftest.py, PipelineRepo.run_all) the command is
         # stopped once the queue has drained; the wall time then counts to that moment.
         started = time.monotonic()
-        ended = clone.repo.run_all("-j", "2", env=clone.env)
+        ended = clone.repo.run_all("-j", "2", env=clone.env, every=5)
         sweep_wall = time.monotonic() - started
         if ended != "exited":
             sweep_wall -= HANG_GRACE_S  # the watchdog's wait after the queue drained

@@ -33,6 +33,10 @@ HANG_GRACE_S = 10
 #: queue's status (a hang then costs minutes, not CI's whole limit). Seen here: a queue with a
 #: SIGKILLed stage drained in 63 s in one run and 640 s in another (a task left "Running").
 RUN_ALL_LIMIT_S = 900
+#: How often the watchdog asks `dvc queue status` (a whole DVC process, 0.6 CPU-seconds and
+#: 1.6 s here): every 5 s it was ~40 calls per `make test`, on a suite bound by its two cores.
+#: The command's own exit is noticed at once; a hang is called after 15-30 s, not 10-15.
+STATUS_EVERY_S = 15
 SHARED_CSV = REPO_ROOT.parent / "shared" / "data" / "tiktok_dataset.csv"
 RAW_RELATIVE = Path("data/raw/tiktok_dataset.csv")
 VENV_BIN = Path(sys.executable).parent
@@ -129,14 +133,18 @@ class PipelineRepo:
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.run("dvc", *args, check=check)
 
-    def run_all(self, *args: str, env: dict[str, str] | None = None) -> str:
+    def run_all(
+        self, *args: str, env: dict[str, str] | None = None, every: float = STATUS_EVERY_S
+    ) -> str:
         """`dvc exp run --run-all <args>`, with a watchdog for DVC's known hang
         (treeverse/dvc#10398, #10428): under load a queue worker's monitor can take a slow
         reply for an empty queue, ask the worker to shut down mid-task, and the worker then
         never exits, so `--run-all` waits forever after every experiment has finished. Once
         `dvc queue status` has shown no queued or running task for HANG_GRACE_S, the command
         and its workers are stopped; every experiment's result was collected by then.
-        Returns how it ended: "exited" or "stopped after the queue drained"."""
+        The queue is asked every `every` seconds (`make bench`, which subtracts the grace from
+        a stopped sweep's time, asks every 5). Returns how it ended: "exited" or "stopped
+        after the queue drained"."""
         env = env or self.env
         proc = subprocess.Popen(
             ["dvc", "exp", "run", "--run-all", *args],
@@ -151,9 +159,9 @@ class PipelineRepo:
         try:
             while proc.poll() is None:
                 # Its end is noticed at once (`make bench` times the sweep by this call; it
-                # slept 5 s between checks), the queue is asked every 5 s.
+                # slept 5 s between checks), the queue is asked every `every` s.
                 try:
-                    proc.wait(timeout=5)
+                    proc.wait(timeout=every)
                     break
                 except subprocess.TimeoutExpired:
                     pass
