@@ -8,9 +8,12 @@ renders without network access."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import importlib
 import sys
 import tempfile
+import threading
 from html import escape
 from pathlib import Path
 
@@ -35,7 +38,10 @@ h1, h2 { color: #1f2933; } h2 { border-bottom: 1px solid #d9e2ec; }
 
 def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
     """The notebook with every cell run in a fresh kernel started in `cwd`; a failing cell
-    raises nbclient's CellExecutionError, naming the cell."""
+    raises nbclient's CellExecutionError, naming the cell. While the kernel runs the cells,
+    this process, which only waits for its replies, imports nbconvert for `to_html` (0.45 s
+    of the notebook stage's ~2.5 s; benchmarks/FINDINGS.md)."""
+    threading.Thread(target=_import_quietly, args=("nbconvert",), daemon=True).start()
     notebook = nbformat.read(source, as_version=4)
     client = NotebookClient(
         notebook,
@@ -60,6 +66,12 @@ def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
                 print(f"notebook kernel's stderr (last lines):\n{tail}", file=sys.stderr)
             raise
     return deterministic(notebook)
+
+
+def _import_quietly(module: str) -> None:
+    """Import `module` ahead of its use; a failure is left for the import that needs it."""
+    with contextlib.suppress(Exception):  # the real import in `to_html` raises it again
+        importlib.import_module(module)
 
 
 def deterministic(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
