@@ -71,12 +71,13 @@ CHECK_WORKERS ?= 2
 check: env ## the fast tier: unit + quick integration tests, no pipeline/JVM/kernel/browser (<= 90 s)
 	$(VENV)/bin/python -m pytest -m "not slow" -n $(CHECK_WORKERS)
 
-# Five workers on two cores: the end-to-end tests spend much of their time waiting (dvc's queue
-# polls, Spark and kernel start-up): with three, a whole run used 0.8 CPU-minutes a minute of
-# its 2 cores. tests/conftest.py hands out the slow tests first and builds each shared pipeline
-# run once per session for all workers; loadgroup keeps the Spark session's tests (xdist_group
-# "spark") in one worker, so one JVM serves them. --durations: the slowest, in every CI log.
-TEST_WORKERS ?= 5
+# Four workers on two cores: the suite is bound by the cores now (benchmarks/FINDINGS.md, "the
+# test suite, bound by two cores"): 5 workers took 395-462 s, 4 351 s, 3 364 s, 2 (slow tier
+# alone) 323 s + the fast tier. tests/conftest.py hands out the slow tests first and builds each
+# shared pipeline run once per session for all workers; loadgroup keeps the Spark session's
+# tests (xdist_group "spark") in one worker, so one JVM serves them (pytest < 9.2, see
+# pyproject.toml). --durations: the slowest, in every CI log.
+TEST_WORKERS ?= 4
 test: spark-env ## run the whole test suite (unit + end-to-end, the Spark engine's included)
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 

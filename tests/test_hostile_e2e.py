@@ -4,6 +4,7 @@ reports, dvc.lock) byte for byte as it was, and a rerun recovers."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -161,7 +162,10 @@ if os.environ.get("STALL_WRITE_OF"):
         with tio.atomic_path(target) as tmp:
             frame.write_parquet(tmp, compression="zstd", statistics=True)
             tmp.write_bytes(tmp.read_bytes()[: tmp.stat().st_size // 2])
-            Path(os.environ["STALL_READY"]).write_text(str(os.getpid()))
+            # Written, then renamed: the test reads the pid as soon as the file exists.
+            ready = Path(os.environ["STALL_READY"])
+            ready.with_suffix(".tmp").write_text(str(os.getpid()))
+            ready.with_suffix(".tmp").replace(ready)
             time.sleep(600)
 
     tio.write_parquet = write_parquet
@@ -189,6 +193,7 @@ def test_stage_killed_mid_write_leaves_last_good_outputs_and_rerun_recovers(good
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # the finally below stops make, dvc and the stage
         )
         try:
             deadline = time.monotonic() + 120
@@ -202,7 +207,9 @@ def test_stage_killed_mid_write_leaves_last_good_outputs_and_rerun_recovers(good
             os.kill(int(ready.read_text()), signal.SIGKILL)
             assert make.wait(timeout=120) != 0
         finally:
-            make.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
             site.unlink()
     assert "failed to reproduce 'ingest'" in log.read_text()
     # The killed write left its temporary file, and nothing else changed.
