@@ -31,9 +31,9 @@ QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 #: A stage whose local inputs total at most this many bytes runs its driver JVM with the quick
 #: compiler only (C1, `-XX:TieredStopAtLevel=1`): such a JVM lives for seconds, and the
 #: optimising compiler's threads (C2) cost more CPU than its code saves. The course file's
-#: `make spark` (3 MB of CSV): 115 -> 65-78 CPU-seconds, 72 -> 54-64 s (benchmarks/FINDINGS.md,
-#: "the Spark JIT"). Larger inputs, remote ones (an object store) and `make bench`'s 10M rows
-#: keep the JVM's default tiered compilation.
+#: `make spark` (3 MB of CSV): 115 -> 76-80 CPU-seconds, 72-74 -> 63-66 s (benchmarks/FINDINGS.md,
+#: "the test suite, bound by two cores; the Spark JIT"). Larger inputs, remote ones (an object
+#: store) and `make bench`'s 10M rows keep the JVM's default tiered compilation.
 QUICK_JIT_MAX_BYTES = 64 * 2**20
 QUICK_JIT = "-XX:TieredStopAtLevel=1"
 
@@ -49,11 +49,8 @@ def input_bytes(paths) -> int | None:
         if "://" in text or not Path(text).exists():
             return None
         p = Path(text)
-        total += (
-            sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
-            if p.is_dir()
-            else (p.stat().st_size)
-        )
+        files = (f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+        total += sum(f.stat().st_size for f in files)
     return total
 
 

@@ -19,7 +19,9 @@ def run(args, params: Params) -> str:
 
     cfg, seed = params.features, params.base.seed
     with session(
-        params.engine, "statistics", inputs=[args.videos, args.features, args.train]
+        params.engine,
+        "statistics",
+        inputs=[args.videos, args.features, args.train, args.train_original],
     ) as spark:
         original = spark.read.parquet(str(args.train_original))
         stats = spark_inference.coefficient_inference(original, cfg)
