@@ -31,10 +31,12 @@ QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 #: A stage whose local inputs total at most this many bytes runs its driver JVM with the quick
 #: compiler only (C1, `-XX:TieredStopAtLevel=1`): such a JVM lives for seconds, and the
 #: optimising compiler's threads (C2) cost more CPU than its code saves. The course file's
-#: `make spark` (3 MB of CSV): 115 -> 76-80 CPU-seconds, 72-74 -> 63-66 s (benchmarks/FINDINGS.md,
-#: "the test suite, bound by two cores; the Spark JIT"). Larger inputs, remote ones (an object
-#: store) and `make bench`'s 10M rows keep the JVM's default tiered compilation.
-QUICK_JIT_MAX_BYTES = 64 * 2**20
+#: `make spark` (inputs of 0.2-3 MB a stage): 115 -> 76-80 CPU-seconds, 72-74 -> 63-66 s wall.
+#: At 1M rows, under a 64 MiB line, C1 was slower where the work is heavy (statistics 69 s
+#: against 52 s with C2), so the line is 8 MiB: above the course file's stages, below 1M rows'
+#: parts (~50x the course file's). benchmarks/FINDINGS.md, "the test suite, bound by two cores;
+#: the Spark JIT". Remote inputs (an object store) and unknown ones keep the default compilers.
+QUICK_JIT_MAX_BYTES = 8 * 2**20
 QUICK_JIT = "-XX:TieredStopAtLevel=1"
 
 
