@@ -162,10 +162,9 @@ if os.environ.get("STALL_WRITE_OF"):
         with tio.atomic_path(target) as tmp:
             frame.write_parquet(tmp, compression="zstd", statistics=True)
             tmp.write_bytes(tmp.read_bytes()[: tmp.stat().st_size // 2])
-            # Written, then renamed: the test reads the pid as soon as the file exists.
-            ready = Path(os.environ["STALL_READY"])
-            ready.with_suffix(".tmp").write_text(str(os.getpid()))
-            ready.with_suffix(".tmp").replace(ready)
+            # Atomically: the test reads the pid as soon as the file exists.
+            with tio.atomic_path(os.environ["STALL_READY"]) as ready:
+                ready.write_text(str(os.getpid()))
             time.sleep(600)
 
     tio.write_parquet = write_parquet

@@ -77,10 +77,9 @@ if _STAGE and os.environ.get("STALL_WRITE_OF"):
                 if Path(target).name == os.environ["STALL_WRITE_OF"]:
                     whole = tmp.read_bytes()
                     tmp.write_bytes(whole[: len(whole) // 2])
-                    # Written, then renamed: the test reads the pid as soon as the file exists.
-                    _ready = Path(os.environ["STALL_READY"])
-                    _ready.with_suffix(".tmp").write_text(str(os.getpid()))
-                    _ready.with_suffix(".tmp").replace(_ready)
+                    # Atomically: the test reads the pid as soon as the file exists.
+                    with _atomic(os.environ["STALL_READY"]) as ready:
+                        ready.write_text(str(os.getpid()))
                     go = Path(os.environ.get("STALL_GO", "/nonexistent"))
                     deadline = time.monotonic() + 600
                     while not go.exists() and time.monotonic() < deadline:

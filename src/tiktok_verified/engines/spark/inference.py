@@ -6,8 +6,6 @@ stratified sample of at most 200k training rows collected to this machine (marke
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.stats import chi2, norm
 
@@ -147,14 +145,12 @@ def coefficient_inference(frame, cfg: Features, weighted: bool = False) -> dict:
 
 
 def _binary_llf(counts) -> float:
-    """Log-likelihood at the optimum of a logit on one 0/1 predictor (and the intercept): the
-    observed share in each of its two groups; `counts` are (rows, positives) per group."""
-    total = 0.0
-    for rows, positives in counts:
-        if 0 < positives < rows:
-            total += positives * math.log(positives / rows)
-            total += (rows - positives) * math.log(1 - positives / rows)
-    return total
+    """Log-likelihood at the optimum of a logit on one 0/1 predictor (and the intercept): each
+    of its two groups at its observed share, i.e. the intercept-only optimum (`null_llf`) per
+    group; `counts` are (rows, positives) per group, a group of one class adding 0."""
+    from tiktok_verified.modeling.associations import null_llf
+
+    return sum(null_llf(rows, positives) for rows, positives in counts if 0 < positives < rows)
 
 
 def joint_test(frame, cfg: Features, full_llf: float) -> dict:
