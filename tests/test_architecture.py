@@ -128,6 +128,30 @@ def test_every_stage_entry_point_uses_the_runner():
             continue
         text = path.read_text()
         assert "stage_main(" in text and "argparse" not in text, path.name
+        assert text.rstrip().endswith('if __name__ == "__main__":\n    exit_with(main())'), (
+            path.name
+        )
+
+
+def test_a_stage_program_exits_with_its_code_and_keeps_finalisation(tmp_path):
+    """`exit_with` skips only the last garbage collection: the exit code, an atexit handler
+    and unflushed output all survive it."""
+    script = tmp_path / "stage.py"
+    script.write_text(
+        "import atexit, gc, sys\n"
+        "from tiktok_verified.stages import exit_with\n"
+        "atexit.register(lambda: print('atexit ran, frozen', gc.get_freeze_count() > 0))\n"
+        "sys.stdout.write('no newline, not flushed')\n"
+        "exit_with(3)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "no newline, not flushedatexit ran, frozen True\n"
 
 
 def test_runner_turns_known_errors_into_one_line_and_lets_bugs_through(tmp_path, capsys):

@@ -8,14 +8,18 @@ or a dvc installed elsewhere), the stage re-runs itself with the `.venv` of the 
 runs in (or of the repository holding a queued experiment's temporary copy), and if there is
 none it stops with one line that says what to run, instead of a traceback. Standard library
 only, so that any Python 3 can read it.
+
+A stage module ends with `if __name__ == "__main__": exit_with(main())`.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 #: Packages every stage imports; a stage's own heavier imports come with them.
 REQUIRED = ("polars", "numpy", "yaml")
@@ -55,6 +59,18 @@ def _ensure_environment() -> None:
         file=sys.stderr,
     )
     raise SystemExit(1)
+
+
+def exit_with(code: int) -> NoReturn:
+    """Exit a stage program, skipping the interpreter's last garbage collection over every
+    object its imports made: `gc.freeze()` puts them out of the collector's reach. The model
+    stage, with scikit-learn and scipy loaded, spent 0.42-0.53 s between its last line and its
+    exit, and 0.03-0.06 s with this (benchmarks/FINDINGS.md). The rest of finalisation still
+    runs (atexit handlers, the flush of stdout and stderr); only cycles left at exit are not
+    collected."""
+    sys.stdout.flush()
+    gc.freeze()
+    sys.exit(code)
 
 
 _ensure_environment()

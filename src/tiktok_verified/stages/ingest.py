@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import sys
-
+from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.dispatch import engine_module
 from tiktok_verified.stages.runner import stage_main
 
@@ -23,4 +22,4 @@ main = stage_main("ingest", "Ingest the raw CSV into validated parquet.", body, 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -8,12 +8,11 @@ pays scikit-learn's import once, not three times (benchmarks/FINDINGS.md)."""
 
 from __future__ import annotations
 
-import sys
-
 from tiktok_verified import contracts
 from tiktok_verified.files import write_csv
 from tiktok_verified.modeling import model_file
 from tiktok_verified.modeling.fit import coefficient_table
+from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.dispatch import engine_module
 from tiktok_verified.stages.runner import stage_main
 
@@ -56,4 +55,4 @@ main = stage_main("model", "Fit, cross-validate and evaluate the predictor.", bo
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

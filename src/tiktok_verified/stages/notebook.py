@@ -4,11 +4,11 @@ with its outputs (reports/walkthrough.ipynb) and a standalone HTML page
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from tiktok_verified.files import write_with
 from tiktok_verified.reporting.notebook import execute, to_html, to_ipynb
+from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.runner import stage_main
 
 PATHS = {
@@ -31,4 +31,4 @@ main = stage_main("notebook", "Execute and render the walkthrough.", body, PATHS
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

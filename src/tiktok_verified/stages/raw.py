@@ -8,11 +8,11 @@ was queued from holds (the file was never cached): it would silently run on the 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from tiktok_verified.data.csv_structure import InputError
 from tiktok_verified.data.schema import RAW_NAME
+from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.runner import stage_main
 
 PATHS = {"dir": "folder of the course file"}
@@ -48,4 +48,4 @@ main = stage_main("raw", "Make sure data/raw/ exists; say what it holds.", body,
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

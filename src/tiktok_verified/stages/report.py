@@ -4,9 +4,9 @@ the PACE strategy answers (reports/), from the metrics files and the params they
 from __future__ import annotations
 
 import dataclasses
-import sys
 
 from tiktok_verified.reporting.documents import write_reports
+from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.runner import stage_main
 
 PATHS = {"metrics-dir": "folder of the metrics files", "out-dir": "folder for the reports"}
@@ -22,4 +22,4 @@ main = stage_main("report", "Write the executive summary and PACE answers.", bod
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

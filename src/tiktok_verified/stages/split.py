@@ -3,8 +3,7 @@ on train, resampling of the training part only (data/processed/*.parquet, metric
 
 from __future__ import annotations
 
-import sys
-
+from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.dispatch import engine_module
 from tiktok_verified.stages.runner import stage_main
 
@@ -25,4 +24,4 @@ main = stage_main("split", "Split, cap outliers, resample train.", body, PATHS)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

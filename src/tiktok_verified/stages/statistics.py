@@ -6,8 +6,7 @@ experiment on them does not rerun it."""
 
 from __future__ import annotations
 
-import sys
-
+from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.dispatch import engine_module
 from tiktok_verified.stages.runner import stage_main
 
@@ -32,4 +31,4 @@ main = stage_main("statistics", "Assumptions and inference.", body, PATHS)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())
