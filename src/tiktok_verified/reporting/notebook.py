@@ -1,6 +1,13 @@
-"""The walkthrough notebook as a reader opens it: executed (nbclient, in an ipykernel) into a
-copy with its outputs, and rendered by nbconvert into a standalone HTML page, both
-deterministic: no execution timestamps, no kernel ids, the same bytes from the same inputs.
+"""The walkthrough notebook as a reader opens it: executed into a copy with its outputs, and
+rendered by nbconvert into a standalone HTML page, both deterministic: no execution timestamps,
+no kernel ids, the same bytes from the same inputs.
+
+The cells run in this process, in IPython's own shell (`InteractiveShell`), subclassed the way
+ipykernel subclasses it for a Jupyter kernel: the outputs a kernel would send (stream,
+display_data, execute_result, error) are recorded into the cells instead. The executed copy is
+the one nbclient gives in an ipykernel, byte for byte (tests/test_notebook.py runs both), but
+without a kernel's start, its message round trips and its shutdown: the notebook stage went
+from 2.07-2.24 s to about 1.2 s (benchmarks/FINDINGS.md), and an experiment with it.
 
 The HTML uses nbconvert's "basic" template (the cells, no Jupyter page chrome) inside a small
 page of our own: no script, no stylesheet or font from a CDN, figures inlined as SVG, so it
@@ -8,19 +15,21 @@ renders without network access."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
-import importlib
-import sys
-import tempfile
-import threading
+import io
 from html import escape
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from IPython.core.displayhook import DisplayHook
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+from nbformat.v4 import new_output
+from traitlets import Type
+from traitlets.config import Config
 
-TIMEOUT_S = 300
 PAGE_STYLE = """
 body { font: 10.5pt/1.45 Helvetica, Arial, sans-serif; color: #1f2933; max-width: 980px;
        margin: 24px auto; padding: 0 16px; }
@@ -36,42 +45,105 @@ h1, h2 { color: #1f2933; } h2 { border-bottom: 1px solid #d9e2ec; }
 """
 
 
+class CellFailed(Exception):
+    """A code cell raised: the message names the cell and ends with its traceback."""
+
+
+class _Publisher(DisplayPublisher):
+    """`display(...)`: a display_data output, as ipykernel's publisher sends one."""
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
+        self.shell.outputs.append(new_output("display_data", data=data, metadata=metadata or {}))
+
+
+class _DisplayHook(DisplayHook):
+    """A cell's last expression: an execute_result output instead of `Out[n]:` on stdout."""
+
+    def write_output_prompt(self):
+        pass
+
+    def write_format_data(self, format_dict, md_dict=None):
+        self.shell.outputs.append(
+            new_output(
+                "execute_result",
+                data=format_dict,
+                metadata=md_dict or {},
+                execution_count=self.shell.cell_count,
+            )
+        )
+
+    def finish_displayhook(self):
+        pass
+
+
+class _Stream(io.TextIOBase):
+    """sys.stdout or sys.stderr while a cell runs: a stream output, consecutive writes to the
+    same stream joined into one, as nbclient joins a kernel's stream messages."""
+
+    def __init__(self, shell: _Shell, name: str):
+        self.shell, self.name = shell, name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        outputs = self.shell.outputs
+        if text:
+            last = outputs[-1] if outputs else None
+            if last is not None and last.output_type == "stream" and last.name == self.name:
+                last.text += text
+            else:
+                outputs.append(new_output("stream", name=self.name, text=text))
+        return len(text)
+
+
+class _Shell(InteractiveShell):
+    """IPython's shell with the kernel's three output channels recorded into `outputs`."""
+
+    display_pub_class = Type(_Publisher)
+    displayhook_class = Type(_DisplayHook)
+    outputs: list = []
+    cell_count = 0  # the running cell's execution count (the shell's own has moved on)
+
+    def _showtraceback(self, etype, evalue, stb):
+        self.outputs.append(
+            new_output("error", ename=etype.__name__, evalue=str(evalue), traceback=stb)
+        )
+
+
 def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
-    """The notebook with every cell run in a fresh kernel started in `cwd`; a failing cell
-    raises nbclient's CellExecutionError, naming the cell. While the kernel runs the cells,
-    this process, which only waits for its replies, imports nbconvert for `to_html` (0.45 s
-    of the notebook stage's ~2.5 s; benchmarks/FINDINGS.md)."""
-    threading.Thread(target=_import_quietly, args=("nbconvert",), daemon=True).start()
+    """The notebook with every code cell run, in order, in a fresh IPython namespace with `cwd`
+    as the working folder; a failing cell raises CellFailed, naming the cell. What the shell
+    changed in this process (sys.modules' `__main__`, the working folder, stdout and stderr)
+    is put back afterwards."""
     notebook = nbformat.read(source, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=TIMEOUT_S,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(cwd)}},
-        record_timing=False,
-        # The kernel listens on loopback only; its warning about unencrypted TCP would be
-        # printed on every run.
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-    )
-    # The kernel's own stderr goes to a file, shown only when execution fails: on a busy
-    # machine ipykernel can log a harmless traceback while its sockets close at shutdown
-    # ("Socket operation on non-socket", seen under a loaded CI run).
-    with tempfile.TemporaryFile() as kernel_log:
-        try:
-            client.execute(stderr=kernel_log)
-        except Exception:
-            kernel_log.seek(0)
-            tail = kernel_log.read().decode(errors="replace")[-3000:].strip()
-            if tail:
-                print(f"notebook kernel's stderr (last lines):\n{tail}", file=sys.stderr)
-            raise
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database under ~/.ipython
+    shell = _Shell.instance(config=config, colors="nocolor")
+    try:
+        with (
+            contextlib.chdir(cwd),
+            contextlib.redirect_stdout(_Stream(shell, "stdout")),
+            contextlib.redirect_stderr(_Stream(shell, "stderr")),
+        ):
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type == "code":
+                    _run(shell, index, cell)
+    finally:
+        shell.restore_sys_module_state()
+        atexit.unregister(shell.atexit_operations)
+        _Shell.clear_instance()
     return deterministic(notebook)
 
 
-def _import_quietly(module: str) -> None:
-    """Import `module` ahead of its use; a failure is left for the import that needs it."""
-    with contextlib.suppress(Exception):  # the real import in `to_html` raises it again
-        importlib.import_module(module)
+def _run(shell: _Shell, index: int, cell: nbformat.NotebookNode) -> None:
+    cell.outputs = shell.outputs = []
+    cell.execution_count = shell.cell_count = shell.execution_count
+    result = shell.run_cell(cell.source, store_history=True)
+    if not result.success:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        trace = "\n".join(errors[-1].traceback) if errors else repr(result.error_before_exec)
+        raise CellFailed(f"cell {index} of the notebook failed:\n{cell.source}\n\n{trace}")
 
 
 def deterministic(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
