@@ -186,14 +186,9 @@ def targets_section(results: dict) -> str:
             ]
         rows += [
             (
-                "`model.C` change reruns only model, report and notebook",
+                "`model.C` change reruns only model and report",
                 stages_ran(runs, "exp_run"),
-                _yes(
-                    all(
-                        set(run["exp_run"]["stages"]) <= {"model", "report", "notebook"}
-                        for run in runs
-                    )
-                ),
+                _yes(all(set(run["exp_run"]["stages"]) <= {"model", "report"} for run in runs)),
             ),
         ]
     for key, block in sorted(results.get("synthetic", {}).items(), key=lambda kv: int(kv[0])):

@@ -93,6 +93,15 @@ def test_dvc_yaml_lists_exactly_the_code_each_stage_runs(monkeypatch):
     assert entries and all(e.startswith("tiktok_verified.stages.") for e in entries.values())
 
 
+def test_dvc_lock_holds_only_the_stages_of_dvc_yaml():
+    """DVC keeps a removed or renamed stage's entry in dvc.lock; the stages' input check
+    (guards.check_inputs) would then hold a file to the stale entry's md5 and refuse it as
+    damaged (seen when the notebook stage became part of report)."""
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    locked = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text())["stages"]
+    assert list(locked) == list(stages), "delete the stale entries from dvc.lock"
+
+
 def test_a_missing_or_an_extra_dep_is_reported(monkeypatch, tmp_path):
     monkeypatch.chdir(REPO_ROOT)
     text = Path("dvc.yaml").read_text()

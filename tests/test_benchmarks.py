@@ -269,10 +269,7 @@ def test_report_states_targets_ratios_and_findings():
         "| `dvc repro --force` ≤ 2.5× the pandas script "
         "| 3.00× (4.50 s vs pandas 1.50 s) | **no** |" in text
     )
-    assert (
-        "| `model.C` change reruns only model, report and notebook | model, report | **yes** |"
-        in text
-    )
+    assert "| `model.C` change reruns only model and report | model, report | **yes** |" in text
     # The floor (benchmarks/floor.py): the same experiment in a one-stage DVC project.
     assert (
         "| one `dvc exp run -S model.C=…` ≤ 1.6× the one-stage DVC floor "

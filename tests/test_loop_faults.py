@@ -198,52 +198,37 @@ def stage_lines(output: str, stage: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith(f"{stage}: ")]
 
 
-# --- sweeping with the notebook frozen ------------------------------------------------------
-
-
-def frozen_notebook(repo: PipelineRepo) -> PipelineRepo:
-    """What the README suggests while sweeping (saves the notebook's run per experiment)."""
-    repo.dvc("freeze", "notebook")
-    repo.commit("sweeping: notebook frozen")
-    return repo
-
-
 # --- 1. Ctrl-C and SIGTERM during dvc repro ---------------------------------------------------
 
 
-# Two cases, not the four of stage x signal: the model stage (our own handler) under Ctrl-C and
-# the notebook stage (nbclient's handler, which takes both signals alike) under SIGTERM; the
-# runner's handling of each signal is also covered without a pipeline in test_architecture.
+# Two cases, not the four of stage x signal: the model stage under Ctrl-C and the report stage
+# (after the walkthrough's cells ran in process) under SIGTERM, each stopped half-way through
+# writing an output; the runner's handling of each signal is also covered without a pipeline in
+# test_architecture.
 @pytest.mark.parametrize(
-    ("stage", "signum"),
-    [("model", signal.SIGINT), ("notebook", signal.SIGTERM)],
-    ids=["model-SIGINT", "notebook-SIGTERM"],
-)
-def test_an_interrupted_repro_keeps_the_last_good_outputs(repo, tmp_path, stage, signum):
+    ("stage", "target", "signum"),
+    [("model", "models/model.skops", signal.SIGINT),
+     ("report", "reports/walkthrough.ipynb", signal.SIGTERM)],
+    ids=["model-SIGINT", "report-SIGTERM"],
+)  # fmt: skip
+def test_an_interrupted_repro_keeps_the_last_good_outputs(repo, tmp_path, stage, target, signum):
     before = snapshot(repo)
     log, ready = tmp_path / "log", tmp_path / "ready"
-    if stage == "model":  # stopped with models/model.skops half-written to its temporary file
-        proc = start(repo, log, "repro", "-f", "-s", stage, STALL_WRITE_OF="model.skops",
-                     STALL_READY=str(ready))  # fmt: skip
-        wait_for(ready.exists, proc, log, "reached the model file's write")
-        (partial,) = leftovers(repo)
-        assert partial.startswith("models/.model.skops.")
-    else:  # stopped while the kernel runs the notebook's cells
-        proc = start(repo, log, "repro", "-f", "-s", stage)
-        wait_for(lambda: processes_in(repo.root, "ipykernel"), proc, log, "started the kernel")
+    folder, name = target.rsplit("/", 1)
+    proc = start(repo, log, "repro", "-f", "-s", stage, STALL_WRITE_OF=name,
+                 STALL_READY=str(ready))  # fmt: skip
+    wait_for(ready.exists, proc, log, f"reached the write of {target}")
+    (partial,) = leftovers(repo)  # stopped with the output half-written to its temporary file
+    assert partial.startswith(f"{folder}/.{name}.")
     os.killpg(proc.pid, signum)  # what Ctrl-C (or a stopped CI job) sends: the whole group
     assert finish(proc) != 0
     deadline = time.monotonic() + 60  # the stage itself may outlive dvc (SIGTERM ends dvc first)
-    while processes_in(repo.root, f"tiktok_verified.stages.{stage}") + processes_in(
-        repo.root, "ipykernel"
-    ):
-        assert time.monotonic() < deadline, "the stage or its kernel outlived the interruption"
+    while processes_in(repo.root, f"tiktok_verified.stages.{stage}"):
+        assert time.monotonic() < deadline, "the stage outlived the interruption"
         time.sleep(0.1)
     output = log.read_text()
 
-    # nbclient handles both signals itself while its kernel runs (it shuts the kernel down):
-    # the stage then knows it was stopped, not by which signal
-    by = rf"( by {signal.Signals(signum).name})" + ("?" if stage == "notebook" else "")
+    by = rf" by {signal.Signals(signum).name}"
     (line,) = stage_lines(output, stage) or [output]
     assert re.fullmatch(
         rf"{stage}: interrupted{by}; no output is half-written \(each is the last good one "
@@ -274,7 +259,6 @@ def test_a_failing_and_a_killed_experiment_in_a_sweep_fail_alone(repo, tmp_path)
     """One sweep of four (one journey instead of two queues): C=-1 is refused by the model
     stage, C=0.1's model stage is SIGKILLed half-way through writing the model file; the other
     two succeed, the workspace is untouched, and the killed one, queued again, runs."""
-    frozen_notebook(repo)
     before = snapshot(repo)
     repo.dvc("exp", "run", "--queue", "-S", "model.C=0.01,0.1,10,-1")
     ready, stalling = tmp_path / "ready", tmp_path / "stalling"

@@ -124,7 +124,7 @@ def test_workflow_steps_pull_the_course_file_from_the_remote_and_report_on_it(
     assert sha256(ci.path(RAW_RELATIVE)) == sha256(real_csv)
     # The stage outputs came down too: only what C changes ran again.
     ran = set(re.findall(r"Running stage '(\w+)'", "".join(out.values())))
-    assert ran == {"model", "report", "notebook"}, ran
+    assert ran == {"model", "report"}, ran
     report = ci.path("reports/pr_report.md").read_text()
     assert (
         "- **Where the data came from**: the course file `data/raw/tiktok_dataset.csv`, pulled "
