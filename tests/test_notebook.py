@@ -95,7 +95,7 @@ def test_a_failing_cell_raises_naming_the_cell_and_its_error(tmp_path):
     with pytest.raises(notebook.CellFailed) as failed:
         notebook.execute(source, tmp_path)
     message = str(failed.value)
-    assert message.startswith("cell 2 of the notebook failed:\n1 / x\n1 / 0\n")
+    assert message.startswith(f"{source}: cell 3 of 4 failed:\n1 / x\n1 / 0\n")
     assert "ZeroDivisionError" in message and "\x1b[" not in message  # no terminal colours
     syntax = write(tmp_path / "syntax.ipynb", "def (")
     with pytest.raises(notebook.CellFailed, match="SyntaxError"):

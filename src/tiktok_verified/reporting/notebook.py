@@ -6,8 +6,8 @@ The cells run in this process, in IPython's own shell (`InteractiveShell`), subc
 ipykernel subclasses it for a Jupyter kernel: the outputs a kernel would send (stream,
 display_data, execute_result, error) are recorded into the cells instead. The executed copy is
 the one nbclient gives in an ipykernel, byte for byte (tests/test_notebook.py runs both), but
-without a kernel's start, its message round trips and its shutdown: the notebook stage went
-from 2.07-2.24 s to about 1.2 s (benchmarks/FINDINGS.md), and an experiment with it.
+without a kernel's start, its message round trips and its shutdown: executing and rendering the
+walkthrough went from 2.1-2.3 s to 1.15-1.25 s (benchmarks/FINDINGS.md, 2026-12-07).
 
 The HTML uses nbconvert's "basic" template (the cells, no Jupyter page chrome) inside a small
 page of our own: no script, no stylesheet or font from a CDN, figures inlined as SVG, so it
@@ -46,7 +46,8 @@ h1, h2 { color: #1f2933; } h2 { border-bottom: 1px solid #d9e2ec; }
 
 
 class CellFailed(Exception):
-    """A code cell raised: the message names the cell and ends with its traceback."""
+    """A code cell raised: the message names the notebook and the cell (counted from 1,
+    markdown cells included, as Jupyter shows them), then its source and its traceback."""
 
 
 class _Publisher(DisplayPublisher):
@@ -126,9 +127,9 @@ def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
             contextlib.redirect_stdout(_Stream(shell, "stdout")),
             contextlib.redirect_stderr(_Stream(shell, "stderr")),
         ):
-            for index, cell in enumerate(notebook.cells):
+            for number, cell in enumerate(notebook.cells, 1):
                 if cell.cell_type == "code":
-                    _run(shell, index, cell)
+                    _run(shell, f"{source}: cell {number} of {len(notebook.cells)}", cell)
     finally:
         shell.restore_sys_module_state()
         atexit.unregister(shell.atexit_operations)
@@ -136,14 +137,14 @@ def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
     return deterministic(notebook)
 
 
-def _run(shell: _Shell, index: int, cell: nbformat.NotebookNode) -> None:
+def _run(shell: _Shell, where: str, cell: nbformat.NotebookNode) -> None:
     cell.outputs = shell.outputs = []
     cell.execution_count = shell.cell_count = shell.execution_count
     result = shell.run_cell(cell.source, store_history=True)
     if not result.success:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         trace = "\n".join(errors[-1].traceback) if errors else repr(result.error_before_exec)
-        raise CellFailed(f"cell {index} of the notebook failed:\n{cell.source}\n\n{trace}")
+        raise CellFailed(f"{where} failed:\n{cell.source}\n\n{trace}")
 
 
 def deterministic(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
