@@ -102,6 +102,15 @@ def test_a_failing_cell_raises_naming_the_cell_and_its_error(tmp_path):
         notebook.execute(syntax, tmp_path)
 
 
+def test_a_stop_signal_during_a_cell_stops_the_run_as_itself(tmp_path):
+    """IPython's shell catches every exception a cell raises, KeyboardInterrupt included; the
+    stage's stop (guards.Interrupted, KeyboardInterrupt) must reach the runner as itself."""
+    source = write(tmp_path / "stop.ipynb", "raise KeyboardInterrupt", "print('never')")
+    with pytest.raises(KeyboardInterrupt):
+        notebook.execute(source, tmp_path)
+    assert sys.modules["__main__"].__name__ == "__main__" and os.getcwd() != str(tmp_path)
+
+
 def kernel_copy(source, cwd) -> nbformat.NotebookNode:
     """The reference: the same notebook run by nbclient in a fresh ipykernel, as Jupyter runs
     it (what the notebook stage did until 2026-12-07)."""

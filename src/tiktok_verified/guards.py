@@ -108,9 +108,9 @@ def check_inputs(name: str, args: argparse.Namespace, lock: Path = Path("dvc.loc
 
 
 def interruption(exc: BaseException) -> int | None:
-    """The stop signal behind `exc`, or None when it is not an interruption. nbclient takes
-    SIGINT and SIGTERM over while its kernel runs (it shuts the kernel down and cancels the
-    execution), so the stage then sees CancelledError and no signal: counted as SIGINT's."""
+    """The stop signal behind `exc`, or None when it is not an interruption: the first stop
+    signal received (whatever a library turned its exception into), else SIGINT for a
+    KeyboardInterrupt or an asyncio task cancelled without a signal of ours."""
     if received:
         return received[0]
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):

@@ -141,6 +141,10 @@ def _run(shell: _Shell, where: str, cell: nbformat.NotebookNode) -> None:
     cell.outputs = shell.outputs = []
     cell.execution_count = shell.cell_count = shell.execution_count
     result = shell.run_cell(cell.source, store_history=True)
+    if isinstance(result.error_in_exec, BaseException) and not isinstance(
+        result.error_in_exec, Exception
+    ):  # a stop signal's exception (or SystemExit), which the shell catches like any error
+        raise result.error_in_exec
     if not result.success:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         trace = "\n".join(errors[-1].traceback) if errors else repr(result.error_before_exec)
