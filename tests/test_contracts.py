@@ -53,7 +53,10 @@ def test_the_report_stage_stops_in_one_line_on_a_missing_or_renamed_key(
     parent[path[-1] + "_renamed"] = parent.pop(path[-1])
     (metrics / name).write_text(json.dumps(payload))
     out = tmp_path / "reports"
-    code = report_stage.main(["--metrics-dir", str(metrics), "--out-dir", str(out)])
+    code = report_stage.main(
+        ["--metrics-dir", str(metrics), "--out-dir", str(out), "--notebook", "unread.ipynb"]
+        + ["--walkthrough", str(out / "w.ipynb"), "--walkthrough-html", str(out / "w.html")]
+    )
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1, err
     assert err.startswith(f"report: error: {metrics / name}: no key '{'.'.join(path)}'"), err

@@ -6,6 +6,7 @@ and on the walkthrough itself."""
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
 
@@ -85,11 +86,13 @@ def test_cells_run_in_cwd_and_this_process_is_left_as_it_was(tmp_path, capfd):
         stderr,
     )
     assert capfd.readouterr() == ("", "")
+    assert not hasattr(builtins, "display") and not hasattr(builtins, "__IPYTHON__")
     # each run starts from a fresh namespace: `os` from the last run is not defined
     again = notebook.execute(write(tmp_path / "again.ipynb", "'os' in dir()"), tmp_path)
     assert again.cells[1].outputs[0].data["text/plain"] == "False"
 
 
+@pytest.mark.filterwarnings("ignore:To exit:UserWarning")  # IPython's, on sys.exit() in a cell
 def test_a_failing_cell_raises_naming_the_cell_and_its_error(tmp_path):
     source = write(tmp_path / "bad.ipynb", "x = 1", "1 / x\n1 / 0", "print('never')")
     with pytest.raises(notebook.CellFailed) as failed:
@@ -97,6 +100,11 @@ def test_a_failing_cell_raises_naming_the_cell_and_its_error(tmp_path):
     message = str(failed.value)
     assert message.startswith(f"{source}: cell 3 of 4 failed:\n1 / x\n1 / 0\n")
     assert "ZeroDivisionError" in message and "\x1b[" not in message  # no terminal colours
+    # sys.exit() in a cell is a failing cell, as in a kernel: never a quiet success that
+    # leaves the last run's walkthrough in place
+    exits = write(tmp_path / "exit.ipynb", "import sys; sys.exit(0)", "print('never')")
+    with pytest.raises(notebook.CellFailed, match="SystemExit"):
+        notebook.execute(exits, tmp_path)
     syntax = write(tmp_path / "syntax.ipynb", "def (")
     with pytest.raises(notebook.CellFailed, match="SyntaxError"):
         notebook.execute(syntax, tmp_path)

@@ -20,7 +20,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: dvc.lock in 
 #: Signals that stop a stage: Ctrl-C's, a `kill`'s or a CI job's, a closed terminal's.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: The stop signals received, in order (a library may turn the exception the first one raised
-#: into another: asyncio into CancelledError, a kernel into a cell error).
+#: into another: asyncio into CancelledError, IPython's shell into a cell error).
 received: list[int] = []
 
 

@@ -5,7 +5,8 @@ no kernel ids, the same bytes from the same inputs.
 The cells run in this process, in IPython's own shell (`InteractiveShell`), subclassed the way
 ipykernel subclasses it for a Jupyter kernel: the outputs a kernel would send (stream,
 display_data, execute_result, error) are recorded into the cells instead. The executed copy is
-the one nbclient gives in an ipykernel, byte for byte (tests/test_notebook.py runs both), but
+the one nbclient gives in an ipykernel, byte for byte for the walkthrough and for the kinds of
+output it uses (tests/test_notebook.py runs both; `_Stream` says where a kernel differs), but
 without a kernel's start, its message round trips and its shutdown: executing and rendering the
 walkthrough went from 2.1-2.3 s to 1.15-1.25 s (benchmarks/FINDINGS.md, 2026-12-07).
 
@@ -16,6 +17,7 @@ renders without network access."""
 from __future__ import annotations
 
 import atexit
+import builtins
 import contextlib
 import copy
 import io
@@ -79,7 +81,12 @@ class _DisplayHook(DisplayHook):
 
 class _Stream(io.TextIOBase):
     """sys.stdout or sys.stderr while a cell runs: a stream output, consecutive writes to the
-    same stream joined into one, as nbclient joins a kernel's stream messages."""
+    same stream joined into one. A kernel buffers its streams and sends them every 0.2 s, so
+    there a cell that prints, waits longer and prints again gets two outputs (here one), and
+    stderr written before stdout may arrive after it. Writes to the file descriptors themselves
+    (`os.write(1, ...)`) reach the stage's own output, not the cell's."""
+
+    encoding = "utf-8"
 
     def __init__(self, shell: _Shell, name: str):
         self.shell, self.name = shell, name
@@ -115,13 +122,17 @@ class _Shell(InteractiveShell):
 def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
     """The notebook with every code cell run, in order, in a fresh IPython namespace with `cwd`
     as the working folder; a failing cell raises CellFailed, naming the cell. What the shell
-    changed in this process (sys.modules' `__main__`, the working folder, stdout and stderr)
-    is put back afterwards."""
+    changed in this process (sys.modules' `__main__`, the working folder, stdout and stderr,
+    the builtins it adds, its atexit hook) is put back afterwards."""
     notebook = nbformat.read(source, as_version=4)
     config = Config()
     config.HistoryManager.enabled = False  # no history database under ~/.ipython
-    shell = _Shell.instance(config=config, colors="nocolor")
+    added = {"display", "__IPYTHON__"} - set(vars(builtins))
+    shell = None
     try:
+        # Inside an IPython or Jupyter session this raises MultipleInstanceError: run the stage
+        # (`dvc repro`), not this function, from there.
+        shell = _Shell.instance(config=config, colors="nocolor")
         with (
             contextlib.chdir(cwd),
             contextlib.redirect_stdout(_Stream(shell, "stdout")),
@@ -131,9 +142,12 @@ def execute(source: Path, cwd: Path) -> nbformat.NotebookNode:
                 if cell.cell_type == "code":
                     _run(shell, f"{source}: cell {number} of {len(notebook.cells)}", cell)
     finally:
-        shell.restore_sys_module_state()
-        atexit.unregister(shell.atexit_operations)
-        _Shell.clear_instance()
+        if shell is not None:
+            shell.restore_sys_module_state()
+            atexit.unregister(shell.atexit_operations)
+            _Shell.clear_instance()
+        for name in added:  # the shell's builtins (`display`, `__IPYTHON__`)
+            vars(builtins).pop(name, None)
     return deterministic(notebook)
 
 
@@ -141,10 +155,11 @@ def _run(shell: _Shell, where: str, cell: nbformat.NotebookNode) -> None:
     cell.outputs = shell.outputs = []
     cell.execution_count = shell.cell_count = shell.execution_count
     result = shell.run_cell(cell.source, store_history=True)
-    if isinstance(result.error_in_exec, BaseException) and not isinstance(
-        result.error_in_exec, Exception
-    ):  # a stop signal's exception (or SystemExit), which the shell catches like any error
-        raise result.error_in_exec
+    stop = result.error_in_exec
+    if isinstance(stop, BaseException) and not isinstance(stop, Exception | SystemExit):
+        raise stop  # a stop signal's exception, which the shell catches like any error
+    # SystemExit (`sys.exit()` in a cell) is a failing cell, as in a kernel: it must not end
+    # the stage with a success and without the walkthrough written
     if not result.success:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         trace = "\n".join(errors[-1].traceback) if errors else repr(result.error_before_exec)

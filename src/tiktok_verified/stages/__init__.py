@@ -64,10 +64,11 @@ def _ensure_environment() -> None:
 def exit_with(code: int) -> NoReturn:
     """Exit a stage program, skipping the interpreter's last garbage collection over every
     object its imports made: `gc.freeze()` puts them out of the collector's reach. The model
-    stage, with scikit-learn and scipy loaded, spent 0.42-0.53 s between its last line and its
-    exit, and 0.03-0.06 s with this (benchmarks/FINDINGS.md). The rest of finalisation still
+    stage, with scikit-learn and scipy loaded, spent 0.42-0.60 s between its last line and its
+    exit, and 0.02-0.06 s with this (benchmarks/FINDINGS.md). The rest of finalisation still
     runs (atexit handlers, the flush of stdout and stderr); only cycles left at exit are not
-    collected."""
+    collected, so a file object left open in a reference cycle would not be flushed: every
+    stage output is written and closed by tiktok_verified.files before this."""
     sys.stdout.flush()
     gc.freeze()
     sys.exit(code)

@@ -4,7 +4,8 @@ answers, and the walkthrough notebook executed into a read-only copy with its ou
 standalone HTML page (reports/). The source notebook (notebooks/) stays the one people edit.
 
 One stage, not two: an experiment pays one interpreter, one dvc.lock round trip and one
-staging step for all of them (about 0.7 s an experiment; benchmarks/FINDINGS.md)."""
+staging step for all of them (about 0.5 s an experiment; benchmarks/FINDINGS.md). The notebook
+reads params.yaml and metrics/ from the repository root, as it does when opened by hand."""
 
 from __future__ import annotations
 
