@@ -266,15 +266,23 @@ def malformed_records_refused(source: str):
         ) from None
 
 
+def course_file(raw_dir: Path, source_mode: str) -> Path | None:
+    """The course file this run reads, or None when it runs on the stand-in (source
+    `synthetic`, or `auto` without the file): what `ingest` reads, and what the stage's session
+    sizes its JIT by."""
+    path = raw_dir / schema.RAW_NAME
+    return path if source_mode == "auto" and path.is_file() else None
+
+
 def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: int) -> dict:
     """metrics/data.json's figures; the cleaned videos written to `out` (a parquet folder)."""
-    path = raw_dir / schema.RAW_NAME
+    path = course_file(raw_dir, source_mode)
     with tempfile.TemporaryDirectory() as tmp:
-        if source_mode == "auto" and path.is_file():
+        if path is not None:
             label, where = "real", str(path)
         else:
             if source_mode == "auto":
-                warn_synthetic(path, rows)
+                warn_synthetic(raw_dir / schema.RAW_NAME, rows)
             path = Path(tmp) / schema.RAW_NAME
             standin.write_csv(path, rows, seed)
             label, where = "synthetic", synthetic_label(rows, seed)

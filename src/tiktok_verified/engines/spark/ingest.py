@@ -8,12 +8,11 @@ from tiktok_verified.engines.spark.session import session
 
 
 def run(args, params: Params) -> str:
-    from tiktok_verified.data.schema import RAW_NAME
+    from tiktok_verified.engines.spark.data import course_file
     from tiktok_verified.engines.spark.data import ingest as compute
 
-    course = args.raw_dir / RAW_NAME
-    read = [course] if params.data.source == "auto" and course.is_file() else None
-    with session(params.engine, "ingest", inputs=read) as spark:
+    course = course_file(args.raw_dir, params.data.source)
+    with session(params.engine, "ingest", inputs=None if course is None else [course]) as spark:
         d = params.data
         report = compute(
             spark, args.raw_dir, args.out, d.source, d.synthetic_rows, params.base.seed

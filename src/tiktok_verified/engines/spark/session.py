@@ -47,10 +47,9 @@ def input_bytes(paths) -> int | None:
         return None
     total = 0
     for path in paths:
-        text = str(path)
-        if "://" in text or not Path(text).exists():
+        p = Path(path)
+        if "://" in str(path) or not p.exists():
             return None
-        p = Path(text)
         files = (f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
         total += sum(f.stat().st_size for f in files)
     return total
