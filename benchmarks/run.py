@@ -35,13 +35,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 
 from benchmarks import report
-from benchmarks.floor import bench_floor, make_floor
+from benchmarks.floor import bench_floor, make_floor, timed_sweep
 from benchmarks.measure import (
     CommandFailed,
     Measured,
@@ -55,7 +54,7 @@ from benchmarks.measure import (
     stage_module,
     stage_usage,
 )
-from tests.conftest import HANG_GRACE_S, new_repo, tool_env
+from tests.conftest import new_repo, tool_env
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -176,14 +175,7 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
         sweep_values = ",".join(str(round(0.01 * (k + 1) + 0.001 * r, 3)) for k in range(4))
         log(f"  {forced.wall_s:.2f} s; queue model.C={sweep_values}, run-all -j 2")
         queue = clone.measure("dvc", "exp", "run", "--queue", "-S", f"model.C={sweep_values}")
-        # Under DVC's known hang (tests/conftest.py, PipelineRepo.run_all) the command is
-        # stopped once the queue has drained; the wall time then counts to that moment.
-        started = time.monotonic()
-        ended = clone.repo.run_all("-j", "2", env=clone.env, every=5)
-        sweep_wall = time.monotonic() - started
-        if ended != "exited":
-            sweep_wall -= HANG_GRACE_S  # the watchdog's wait after the queue drained
-        sweep = {"wall_s": sweep_wall, "ended": ended}
+        sweep = timed_sweep(clone.repo, env=clone.env)
         shown = json.loads(clone.repo.dvc("exp", "show", "--json").stdout)
         done = {
             metrics["data"]["predictor"]["C"]
@@ -194,7 +186,7 @@ def bench_real(tmp: Path, csv: Path, repeats: int, standardize: bool) -> dict:
         } & {float(v) for v in sweep_values.split(",")}
         if len(done) < 4:
             raise CommandFailed(f"the queued sweep finished {len(done)} of 4 experiments")
-        log(f"  queue {queue.wall_s:.2f} s, run-all {sweep['wall_s']:.2f} s ({ended})")
+        log(f"  queue {queue.wall_s:.2f} s, run-all {sweep['wall_s']:.2f} s ({sweep['ended']})")
         # The floor, right after on the same parts: a one-stage DVC project, the same fit.
         floor_dir = tmp / f"floor-{r}"
         floor = make_floor(floor_dir / "repo", clone.root / "data" / "processed")
