@@ -78,7 +78,9 @@ check: env ## the fast tier: unit + quick integration tests, no pipeline/JVM/ker
 # tests (xdist_group "spark") in one worker, so one JVM serves them (pytest < 9.2, see
 # pyproject.toml). --durations: the slowest, in every CI log.
 TEST_WORKERS ?= 4
-test: spark-env ## run the whole test suite (unit + end-to-end, the Spark engine's included)
+# pyspark, not the class-data archive: the suite's Spark tests build it (`make spark-env`,
+# tests/conftest.py spark_archive) while the other workers run, ~25 s sooner than before them.
+test: $(VENV)/.spark ## run the whole test suite (unit + end-to-end, the Spark engine's included)
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 params: env ## regenerate params.yaml from conf/ (what `dvc exp run` does)

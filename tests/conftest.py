@@ -55,6 +55,7 @@ FIXTURE_MARKERS = {
     "good": "e2e",
     "spark": "spark",
     "spark_available": "spark",
+    "spark_archive": "spark",
     "bare_python": "venv",
 }
 
@@ -302,6 +303,22 @@ def copy_run(source: Path, tmp: Path) -> PipelineRepo:
         ignore=lambda folder, names: ["tmp"] if Path(folder).name == ".dvc" else [],
     )
     return PipelineRepo(dest, tool_env(tmp))
+
+
+@pytest.fixture(scope="session")
+def spark_archive(tmp_path_factory) -> None:
+    """`make spark-env`'s class-data archive of Spark's classes, built by the first worker to
+    ask and awaited by the others (`make spark-env` is a no-op once it exists). `make test`
+    leaves it to the suite: built here, its ~55 s JVM overlaps the other workers' tests,
+    instead of delaying the whole suite before it starts (benchmarks/FINDINGS.md)."""
+    with open(shared_dir(tmp_path_factory) / "spark-archive.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        proc = subprocess.run(
+            ["make", "--no-print-directory", "spark-env"], cwd=REPO_ROOT, capture_output=True,
+            text=True,
+        )  # fmt: skip
+    if proc.returncode != 0:
+        pytest.fail(f"make spark-env failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
 
 
 @pytest.fixture(scope="session")

@@ -36,8 +36,9 @@ REQUIRED = os.environ.get("TIKTOK_REQUIRE_SPARK") == "1"
 
 
 @pytest.fixture(scope="module")
-def spark_available() -> None:
-    """Skip where Java or pyspark is missing (fail under TIKTOK_REQUIRE_SPARK=1)."""
+def spark_available(request) -> None:
+    """Skip where Java or pyspark is missing (fail under TIKTOK_REQUIRE_SPARK=1); then the
+    class-data archive, as `make spark-env` builds it (conftest.spark_archive)."""
     from tiktok_verified.engines.spark.session import check_available
 
     try:
@@ -46,6 +47,7 @@ def spark_available() -> None:
         if REQUIRED:
             pytest.fail(f"TIKTOK_REQUIRE_SPARK=1 but {exc}")
         pytest.skip(str(exc))
+    request.getfixturevalue("spark_archive")
 
 
 @pytest.fixture(scope="module")
