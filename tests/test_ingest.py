@@ -111,3 +111,16 @@ def ingest_params(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text((REPO_ROOT / "params.yaml").read_text())
     return path
+
+
+def test_which_file_a_run_reads(tmp_path):
+    """data.reader.course_file, the one rule both engines use: whatever is at the course path
+    under source `auto` (a folder included, refused when read), nothing under `synthetic`."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    assert ingest.course_file(raw, "auto") is None  # absent: the stand-in
+    (raw / ingest.RAW_NAME).mkdir()
+    assert ingest.course_file(raw, "auto") == raw / ingest.RAW_NAME
+    assert ingest.course_file(raw, "synthetic") is None
+    with pytest.raises(ingest.InputError, match=r"tiktok_dataset\.csv: cannot read the file \("):
+        ingest.read_course_file(raw / ingest.RAW_NAME)

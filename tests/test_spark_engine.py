@@ -148,6 +148,25 @@ def test_a_bad_value_is_refused_naming_file_row_and_column(spark, local, tmp_pat
 
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
+def test_a_folder_at_the_course_path_is_refused_as_the_local_engine_refuses_it(spark, tmp_path):
+    """One rule for which file a run reads (data.reader.course_file): a folder where the
+    course file should be is refused by both engines with the same line, not replaced by the
+    stand-in (Spark's own copy of the rule asked `is_file()` and ran the stand-in)."""
+    from tiktok_verified.engines.spark import data
+
+    raw = tmp_path / "raw"
+    (raw / schema.RAW_NAME).mkdir(parents=True)
+    with pytest.raises(InputError) as local_refusal:
+        read_videos(raw, "auto", 100, 0)
+    with pytest.raises(InputError) as spark_refusal:
+        data.ingest(spark, raw, tmp_path / "videos", "auto", 100, 0)
+    assert str(spark_refusal.value) == str(local_refusal.value)
+    assert "cannot read the file" in str(spark_refusal.value)
+    assert not (tmp_path / "videos").exists()
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
 @pytest.mark.parametrize("strategy", ["upsample", "downsample", "class_weight", "none"])
 def test_split_puts_every_video_where_the_local_engine_does(
     spark, local, local_features_file, tmp_path, strategy

@@ -264,16 +264,30 @@ def ingest_bytes(data: bytes, source: str) -> Ingested:
     return Ingested(kept, report)
 
 
+def course_file(raw_dir: Path, source_mode: str) -> Path | None:
+    """The course file a run reads, on either engine, or None when it runs on the stand-in:
+    source `synthetic`, or `auto` with nothing at `raw_dir`/tiktok_dataset.csv. Whatever is
+    there is read: a folder or an unreadable file is refused (`read_course_file`), never
+    replaced by the stand-in."""
+    path = raw_dir / RAW_NAME
+    return path if source_mode == "auto" and path.exists() else None
+
+
+def read_course_file(path: Path) -> bytes:
+    """The file's bytes; the refusal, naming the file, where it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the file ({exc.strerror})") from None
+
+
 def load_source(raw_dir: Path, source_mode: str, synthetic_rows: int, seed: int):
     """Return (bytes, label, path) of the course file, or of the stand-in where it is absent."""
-    path = raw_dir / RAW_NAME
-    if source_mode == "auto" and path.exists():
-        try:
-            return path.read_bytes(), "real", str(path)
-        except OSError as exc:
-            raise InputError(str(path), f"cannot read the file ({exc.strerror})") from None
+    path = course_file(raw_dir, source_mode)
+    if path is not None:
+        return read_course_file(path), "real", str(path)
     if source_mode == "auto":
-        warn_synthetic(path, synthetic_rows)
+        warn_synthetic(raw_dir / RAW_NAME, synthetic_rows)
     data = standin.csv_bytes(synthetic_rows, seed)
     return data, "synthetic", synthetic_label(synthetic_rows, seed)
 

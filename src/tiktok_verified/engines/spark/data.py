@@ -23,6 +23,8 @@ from tiktok_verified.data.disclosure import counts_by_claim_status, disclosure
 from tiktok_verified.data.reader import (
     INDEX_NAMES,
     WHOLE_NUMBER,
+    course_file,
+    read_course_file,
     synthetic_label,
     warn_synthetic,
 )
@@ -266,14 +268,6 @@ def malformed_records_refused(source: str):
         ) from None
 
 
-def course_file(raw_dir: Path, source_mode: str) -> Path | None:
-    """The course file this run reads, or None when it runs on the stand-in (source
-    `synthetic`, or `auto` without the file): what `ingest` reads, and what the stage's session
-    sizes its JIT by."""
-    path = raw_dir / schema.RAW_NAME
-    return path if source_mode == "auto" and path.is_file() else None
-
-
 def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: int) -> dict:
     """metrics/data.json's figures; the cleaned videos written to `out` (a parquet folder)."""
     path = course_file(raw_dir, source_mode)
@@ -287,7 +281,7 @@ def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: i
             standin.write_csv(path, rows, seed)
             label, where = "synthetic", synthetic_label(rows, seed)
         if path.stat().st_size <= LOCAL_CHECK_BYTES:
-            data = path.read_bytes()
+            data = read_course_file(path)
             digest = hashlib.sha256(data).hexdigest()
             # The reader of record checks the file first: every refusal (encoding, quoting,
             # field counts, header, values) is the local engine's, with its line and column.
