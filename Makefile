@@ -78,8 +78,9 @@ check: env ## the fast tier: unit + quick integration tests, no pipeline/JVM/ker
 # tests (xdist_group "spark") in one worker, so one JVM serves them (pytest < 9.2, see
 # pyproject.toml). --durations: the slowest, in every CI log.
 TEST_WORKERS ?= 4
-# pyspark, not the class-data archive: the suite's Spark tests build it (`make spark-env`,
-# tests/conftest.py spark_archive) while the other workers run, ~25 s sooner than before them.
+# pyspark, not the class-data archive: the first Spark test builds it (`make spark-env`,
+# tests/conftest.py spark_archive) while the other workers run; the suite ended ~30 s sooner
+# than when the archive was built before it (benchmarks/FINDINGS.md).
 test: $(VENV)/.spark ## run the whole test suite (unit + end-to-end, the Spark engine's included)
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 

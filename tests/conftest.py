@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -305,20 +306,42 @@ def copy_run(source: Path, tmp: Path) -> PipelineRepo:
     return PipelineRepo(dest, tool_env(tmp))
 
 
+#: What `make spark-env` builds (engines/spark/session.py ARCHIVE, in this checkout's .venv).
+SPARK_ARCHIVE = REPO_ROOT / ".venv" / "spark-classes.jsa"
+#: The longest the archive's JVM may take here (55 s on a quiet machine, ~120 s in the suite).
+SPARK_ARCHIVE_LIMIT_S = 900
+
+
 @pytest.fixture(scope="session")
 def spark_archive(tmp_path_factory) -> None:
     """`make spark-env`'s class-data archive of Spark's classes, built by the first worker to
-    ask and awaited by the others (`make spark-env` is a no-op once it exists). `make test`
-    leaves it to the suite: built here, its ~55 s JVM overlaps the other workers' tests,
-    instead of delaying the whole suite before it starts (benchmarks/FINDINGS.md)."""
-    with open(shared_dir(tmp_path_factory) / "spark-archive.lock", "w") as lock:
+    ask while the others wait; tried once a session. `make test` leaves it to the suite: built
+    here, its ~55 s JVM overlaps the other workers' tests instead of delaying the whole suite
+    (benchmarks/FINDINGS.md). Only the archive is made (`-o`: the environment is taken as it
+    is, never re-synced under running workers). Without it the Spark tests run ~2x slower:
+    under TIKTOK_REQUIRE_SPARK=1 (CI) that fails, elsewhere it warns, with make's output."""
+    shared = shared_dir(tmp_path_factory)
+    log = shared / "spark-archive.log"
+    with open(shared / "spark-archive.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        proc = subprocess.run(
-            ["make", "--no-print-directory", "spark-env"], cwd=REPO_ROOT, capture_output=True,
-            text=True,
-        )  # fmt: skip
-    if proc.returncode != 0:
-        pytest.fail(f"make spark-env failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        if not SPARK_ARCHIVE.is_file() and not log.exists():
+            make = ["make", "--no-print-directory", "-o", ".tools/bin/uv", "-o", ".venv/.synced"]
+            proc = subprocess.Popen(
+                [*make, "-o", ".venv/.spark", "spark-env"], cwd=REPO_ROOT, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            try:
+                out, _ = proc.communicate(timeout=SPARK_ARCHIVE_LIMIT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # make and the JVM it started
+                out = f"{proc.communicate()[0]}\nstopped after {SPARK_ARCHIVE_LIMIT_S} s"
+            log.write_text(f"exit {proc.returncode}\n{out}")
+    if not SPARK_ARCHIVE.is_file():
+        message = f"make spark-env built no class-data archive at {SPARK_ARCHIVE}:\n"
+        message += log.read_text()[-3000:]
+        if os.environ.get("TIKTOK_REQUIRE_SPARK") == "1":
+            pytest.fail(message)
+        warnings.warn(message, stacklevel=1)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 
 from tiktok_verified.data import reader as ingest
-from tiktok_verified.data import schema
+from tiktok_verified.data import schema, source
 from tiktok_verified.stages import ingest as ingest_stage
+from tiktok_verified.stages import raw as raw_stage
 
 HEADER = ",".join(schema.COLUMNS)
 
@@ -114,13 +115,34 @@ def ingest_params(tmp_path):
 
 
 def test_which_file_a_run_reads(tmp_path):
-    """data.reader.course_file, the one rule both engines use: whatever is at the course path
-    under source `auto` (a folder included, refused when read), nothing under `synthetic`."""
+    """data.source.course_file, the one rule both engines and the raw stage use: whatever is at
+    the course path under source `auto` (a folder included, refused when read), nothing under
+    `synthetic`."""
     raw = tmp_path / "raw"
     raw.mkdir()
-    assert ingest.course_file(raw, "auto") is None  # absent: the stand-in
+    assert source.course_file(raw, "auto") is None  # absent: the stand-in
     (raw / ingest.RAW_NAME).mkdir()
-    assert ingest.course_file(raw, "auto") == raw / ingest.RAW_NAME
-    assert ingest.course_file(raw, "synthetic") is None
-    with pytest.raises(ingest.InputError, match=r"tiktok_dataset\.csv: cannot read the file \("):
-        ingest.read_course_file(raw / ingest.RAW_NAME)
+    assert source.course_file(raw, "auto") == raw / ingest.RAW_NAME
+    assert source.course_file(raw, "synthetic") is None
+    for refuse in (source.read_course_file, source.check_readable):
+        with pytest.raises(
+            ingest.InputError, match=r"tiktok_dataset\.csv: cannot read the file \("
+        ):
+            refuse(raw / ingest.RAW_NAME)
+
+
+def test_the_raw_stage_says_what_a_run_reads_and_refuses_a_folder(tmp_path, capsys):
+    """The raw stage asks the same rule (data.source): the stand-in where nothing stands at the
+    course path, the course file where it is, and a folder there refused in one line."""
+    raw = tmp_path / "raw"
+    args = ["--dir", str(raw), "--params", str(ingest_params(tmp_path))]
+    assert raw_stage.main(args) == 0
+    assert "is absent: ingest will use the SYNTHETIC stand-in" in capsys.readouterr().out
+    (raw / ingest.RAW_NAME).write_bytes(csv(*GOOD))
+    assert raw_stage.main(args) == 0
+    assert ": the course file (" in capsys.readouterr().out
+    (raw / ingest.RAW_NAME).unlink()
+    (raw / ingest.RAW_NAME).mkdir()
+    assert raw_stage.main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"raw: error: {raw / ingest.RAW_NAME}: cannot read the file (")

@@ -296,12 +296,12 @@ def test_a_failing_and_a_killed_experiment_in_a_sweep_fail_alone(repo, tmp_path)
         for c in (0.01, 10)
     }
     assert len(set(losses.values())) == 2  # two experiments, two results
-    # Queued on the stand-in (no course file in data/raw), each says so.
-    sources = {
-        by_c[c]["revs"][0]["data"]["metrics"]["metrics/data.json"]["data"]["source"]
-        for c in (0.01, 10)
-    }
-    assert sources == {"synthetic"}
+    # Queued on the stand-in (no course file in data/raw), each says so, and ran on the
+    # committed conf's 1,000 rows (prepare), not on the default stand-in.
+    data = [by_c[c]["revs"][0]["data"]["metrics"]["metrics/data.json"]["data"] for c in (0.01, 10)]
+    assert {d["source"] for d in data} == {"synthetic"}
+    assert {d["rows_in"] for d in data} == {1000}
+    assert all(d["path"].startswith("synthetic(rows=1000,") for d in data)
 
     status = repo.dvc("queue", "status").stdout
     assert len(re.findall(r"\bSuccess\b", status)) == 2, status

@@ -41,6 +41,7 @@ from tiktok_verified.data.csv_structure import (
 )
 from tiktok_verified.data.disclosure import counts_by_claim_status, disclosure
 from tiktok_verified.data.schema import RAW_NAME
+from tiktok_verified.data.source import course_file, read_course_file
 
 #: Internal column carrying each row's line number in the file, for messages.
 LINE = "_line"
@@ -262,23 +263,6 @@ def ingest_bytes(data: bytes, source: str) -> Ingested:
     frame = read_raw(data, source)
     kept, report = clean(frame, source)
     return Ingested(kept, report)
-
-
-def course_file(raw_dir: Path, source_mode: str) -> Path | None:
-    """The course file a run reads, on either engine, or None when it runs on the stand-in:
-    source `synthetic`, or `auto` with nothing at `raw_dir`/tiktok_dataset.csv. Whatever is
-    there is read: a folder or an unreadable file is refused (`read_course_file`), never
-    replaced by the stand-in."""
-    path = raw_dir / RAW_NAME
-    return path if source_mode == "auto" and path.exists() else None
-
-
-def read_course_file(path: Path) -> bytes:
-    """The file's bytes; the refusal, naming the file, where it cannot be read."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the file ({exc.strerror})") from None
 
 
 def load_source(raw_dir: Path, source_mode: str, synthetic_rows: int, seed: int):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tiktok_verified.data.csv_structure import InputError
 from tiktok_verified.data.schema import RAW_NAME
+from tiktok_verified.data.source import check_readable, course_file
 from tiktok_verified.stages import exit_with
 from tiktok_verified.stages.runner import stage_main
 
@@ -32,10 +33,11 @@ def queued_from(cwd: Path) -> Path | None:
 def body(args, params) -> str:
     args.dir.mkdir(parents=True, exist_ok=True)
     course = args.dir / RAW_NAME
-    if course.is_file():
+    if course_file(args.dir, "auto") is not None:
+        check_readable(course)  # a folder there is refused here, not at ingest
         return f"{course}: the course file ({course.stat().st_size:,} bytes)"
     workspace = queued_from(Path.cwd())
-    if workspace is not None and (workspace / course).is_file():
+    if workspace is not None and course_file(workspace / args.dir, "auto") is not None:
         raise InputError(
             str(course),
             "absent from this queued experiment's copy, though the workspace holds it: DVC "

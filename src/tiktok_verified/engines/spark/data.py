@@ -23,12 +23,11 @@ from tiktok_verified.data.disclosure import counts_by_claim_status, disclosure
 from tiktok_verified.data.reader import (
     INDEX_NAMES,
     WHOLE_NUMBER,
-    course_file,
-    read_course_file,
     synthetic_label,
     warn_synthetic,
 )
 from tiktok_verified.data.schema import Y
+from tiktok_verified.data.source import check_readable, course_file, read_course_file
 from tiktok_verified.engines.spark.files import write_parquet
 from tiktok_verified.files import sha256_file
 
@@ -273,6 +272,7 @@ def ingest(spark, raw_dir: Path, out: Path, source_mode: str, rows: int, seed: i
     path = course_file(raw_dir, source_mode)
     with tempfile.TemporaryDirectory() as tmp:
         if path is not None:
+            check_readable(path)  # a folder or an unreadable file, whatever its size
             label, where = "real", str(path)
         else:
             if source_mode == "auto":

@@ -8,7 +8,7 @@ from tiktok_verified.engines.spark.session import session
 
 
 def run(args, params: Params) -> str:
-    from tiktok_verified.data.reader import course_file
+    from tiktok_verified.data.source import course_file
     from tiktok_verified.engines.spark.data import ingest as compute
 
     course = course_file(args.raw_dir, params.data.source)

@@ -29,7 +29,7 @@ def build(params_path: Path = Path("params.yaml")) -> Path:
     tmp_archive = ARCHIVE.with_suffix(".jsa.tmp")
     tmp_archive.unlink(missing_ok=True)
     # The quick compiler only: the archive holds classes, not compiled code, and C2's threads
-    # cost this short JVM a quarter of its CPU (make spark-env: 80 -> 61 CPU-s, 58 -> 54 s).
+    # cost this short JVM a quarter of its CPU (make spark-env: 80 -> 59-61 CPU-s, 58 -> 54 s).
     options = f"-XX:ArchiveClassesAtExit={tmp_archive} {QUIET} {QUICK_JIT}"
     engine = Engine(
         name="spark", master="local[2]", conf={"spark.driver.extraJavaOptions": options}
