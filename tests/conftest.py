@@ -319,7 +319,7 @@ def spark_archive(tmp_path_factory) -> None:
     here, its ~55 s JVM overlaps the other workers' tests instead of delaying the whole suite
     (benchmarks/FINDINGS.md). Only the archive is made (`-o`: the environment is taken as it
     is, never re-synced under running workers). Without it the Spark tests run ~2x slower:
-    under TIKTOK_REQUIRE_SPARK=1 (CI) that fails, elsewhere it warns, with make's output."""
+    under TIKTOK_REQUIRE_SPARK=1 (CI) that fails, elsewhere it warns, saying how to see why."""
     shared = shared_dir(tmp_path_factory)
     log = shared / "spark-archive.log"
     with open(shared / "spark-archive.lock", "w") as lock:
@@ -332,13 +332,19 @@ def spark_archive(tmp_path_factory) -> None:
             )  # fmt: skip
             try:
                 out, _ = proc.communicate(timeout=SPARK_ARCHIVE_LIMIT_S)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # make and the JVM it started
-                out = f"{proc.communicate()[0]}\nstopped after {SPARK_ARCHIVE_LIMIT_S} s"
+            except BaseException as exc:  # the limit, or Ctrl-C: make and the JVM it started
+                os.killpg(proc.pid, signal.SIGKILL)
+                out = proc.communicate()[0]
+                if not isinstance(exc, subprocess.TimeoutExpired):
+                    raise
+                out += f"\nstopped after {SPARK_ARCHIVE_LIMIT_S} s"
             log.write_text(f"exit {proc.returncode}\n{out}")
     if not SPARK_ARCHIVE.is_file():
-        message = f"make spark-env built no class-data archive at {SPARK_ARCHIVE}:\n"
-        message += log.read_text()[-3000:]
+        message = (
+            f"make spark-env built no class-data archive at {SPARK_ARCHIVE} (make's output "
+            "below; `PYTHONPATH=src .venv/bin/python -m tiktok_verified.engines.spark.warm` "
+            "shows the JVM's):\n" + log.read_text()[-3000:]
+        )
         if os.environ.get("TIKTOK_REQUIRE_SPARK") == "1":
             pytest.fail(message)
         warnings.warn(message, stacklevel=1)

@@ -146,3 +146,9 @@ def test_the_raw_stage_says_what_a_run_reads_and_refuses_a_folder(tmp_path, caps
     assert raw_stage.main(args) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"raw: error: {raw / ingest.RAW_NAME}: cannot read the file (")
+    # Under source `synthetic` the course path is not read, whatever stands there.
+    synthetic = ingest_params(tmp_path)
+    synthetic.write_text(synthetic.read_text().replace("source: auto", "source: synthetic"))
+    assert "source: synthetic" in synthetic.read_text()
+    assert raw_stage.main(["--dir", str(raw), "--params", str(synthetic)]) == 0
+    assert "data.source is synthetic" in capsys.readouterr().out

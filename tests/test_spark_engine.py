@@ -149,7 +149,7 @@ def test_a_bad_value_is_refused_naming_file_row_and_column(spark, local, tmp_pat
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
 def test_a_folder_at_the_course_path_is_refused_as_the_local_engine_refuses_it(spark, tmp_path):
-    """One rule for which file a run reads (data.reader.course_file): a folder where the
+    """One rule for which file a run reads (data.source.course_file): a folder where the
     course file should be is refused by both engines with the same line, not replaced by the
     stand-in (Spark's own copy of the rule asked `is_file()` and ran the stand-in)."""
     from tiktok_verified.engines.spark import data

@@ -2,9 +2,11 @@
 file and checks it out in a queued experiment's temporary copy of the repository.
 
 It changes nothing: it makes sure `data/raw/` exists (empty where the course file is absent,
-so that ingest runs on the synthetic stand-in) and says which case this is. One case is an
-error: a queued experiment whose temporary copy lacks the course file that the workspace it
-was queued from holds (the file was never cached): it would silently run on the stand-in."""
+so that ingest runs on the synthetic stand-in) and says which case this is, by the rule ingest
+follows on either engine (data/source.py). Two cases are errors, under source `auto`: something
+that cannot be read where the course file should be (a folder), and a queued experiment whose
+temporary copy lacks the course file that the workspace it was queued from holds (the file was
+never cached): it would silently run on the stand-in."""
 
 from __future__ import annotations
 
@@ -33,11 +35,15 @@ def queued_from(cwd: Path) -> Path | None:
 def body(args, params) -> str:
     args.dir.mkdir(parents=True, exist_ok=True)
     course = args.dir / RAW_NAME
-    if course_file(args.dir, "auto") is not None:
+    source = params.data.source
+    if source != "auto":
+        return f"data.source is {source}: ingest will use the SYNTHETIC stand-in"
+    if course_file(args.dir, source) is not None:
         check_readable(course)  # a folder there is refused here, not at ingest
         return f"{course}: the course file ({course.stat().st_size:,} bytes)"
     workspace = queued_from(Path.cwd())
-    if workspace is not None and course_file(workspace / args.dir, "auto") is not None:
+    if workspace is not None and course_file(workspace / args.dir, source) is not None:
+        check_readable(workspace / course)  # a folder there: its refusal, not the cache's
         raise InputError(
             str(course),
             "absent from this queued experiment's copy, though the workspace holds it: DVC "
