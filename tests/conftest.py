@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tiktok_verified.config import Params, parse_params
+from tiktok_verified.engines.spark.session import ARCHIVE
 from tiktok_verified.tools.compose import compose_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -306,8 +307,8 @@ def copy_run(source: Path, tmp: Path) -> PipelineRepo:
     return PipelineRepo(dest, tool_env(tmp))
 
 
-#: What `make spark-env` builds (engines/spark/session.py ARCHIVE, in this checkout's .venv).
-SPARK_ARCHIVE = REPO_ROOT / ".venv" / "spark-classes.jsa"
+#: What `make spark-env` builds: engines/spark/session.py's ARCHIVE, in this checkout's .venv.
+SPARK_ARCHIVE = REPO_ROOT / ".venv" / ARCHIVE.name
 #: The longest the archive's JVM may take here (55 s on a quiet machine, ~120 s in the suite).
 SPARK_ARCHIVE_LIMIT_S = 900
 
